@@ -1,0 +1,243 @@
+// File: smgcore/router.h
+//
+// The router is smgcore's main object: a worker registry plus one policy per
+// model and leg, answering "which worker serves this request?".
+//
+// Reads never wait for writes. Every registry change (add, remove, health,
+// labels, weight) builds a new immutable snapshot of the affected model and
+// publishes it atomically (RCU style); Select() reads the current snapshot
+// and runs the model's policy on it. A Select() that starts after a
+// RemoveWorker() returned never returns the removed worker.
+//
+//   smg::RouterOptions options;
+//   options.policies.policy.kind = smg::PolicyKind::kCacheAware;
+//   auto router = smg::Router::Create(options);            // StatusOr
+//   (*router)->AddWorker({.url = "http://10.0.0.1:30000"});
+//   smg::RouteRequest req{.text = prompt};
+//   absl::StatusOr<smg::Ticket> t = (*router)->Select(req);
+//   ... forward to t->worker().url() ...
+//   t->Finish(smg::Outcome::Status(200)).IgnoreError();
+//
+// In PD mode (options.pd_mode) Select() returns a ticket holding a prefill
+// worker chosen by the prefill policy, a decode worker chosen by the decode
+// policy, and the bootstrap host, port and room.
+//
+// Thread safety: every method may be called from any thread concurrently.
+// The core does no I/O and starts no thread: the host reports health and
+// engine load and calls RunMaintenance() periodically.
+#ifndef SMGCORE_ROUTER_H_
+#define SMGCORE_ROUTER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "smgcore/clock.h"
+#include "smgcore/policy.h"
+#include "smgcore/policy_config.h"
+#include "smgcore/random.h"
+#include "smgcore/request.h"
+#include "smgcore/ticket.h"
+#include "smgcore/worker.h"
+
+namespace smg {
+
+// PolicySet
+//
+// The policies of one model: `policy` for regular workers, and for PD mode a
+// prefill and a decode policy that default to `policy` when unset.
+struct PolicySet {
+  PolicyConfig policy;
+  std::optional<PolicyConfig> prefill;
+  std::optional<PolicyConfig> decode;
+};
+
+// RouterOptions
+struct RouterOptions {
+  // Model used for workers and requests that name none.
+  std::string default_model = "default";
+  // Prefill-decode disaggregation: Select() pairs a prefill and a decode
+  // worker; regular workers are not routed to.
+  bool pd_mode = false;
+  // Policies of every model without an entry in `model_policies`.
+  PolicySet policies;
+  // Per-model policies.
+  absl::flat_hash_map<std::string, PolicySet> model_policies;
+};
+
+// ValidateRouterOptions()
+//
+// InvalidArgument naming the first invalid field.
+absl::Status ValidateRouterOptions(const RouterOptions& options);
+
+// RouterDeps
+//
+// Injected time and randomness; null means the process defaults
+// (SteadyClock, DefaultRandom). Both must outlive the router.
+struct RouterDeps {
+  const Clock* clock = nullptr;
+  RandomSource* random = nullptr;
+};
+
+// ModelStats
+//
+// One model's workers and policy counters, for metrics and tests.
+struct ModelStats {
+  std::string model;
+  // Workers of each type, indexed by WorkerType.
+  size_t workers[kWorkerTypeCount] = {0, 0, 0};
+  // Healthy workers of each type.
+  size_t healthy[kWorkerTypeCount] = {0, 0, 0};
+  // The stats of each leg's policy, indexed by WorkerType.
+  PolicyStats policy[kWorkerTypeCount];
+};
+
+class ModelPool;
+struct ModelView;
+struct RouterSnapshot;
+
+// Router
+class Router {
+ public:
+  // Router::Create()
+  //
+  // Validates `options` and builds a router with no workers.
+  static absl::StatusOr<std::unique_ptr<Router>> Create(RouterOptions options,
+                                                        RouterDeps deps = {});
+  ~Router();
+  Router(const Router&) = delete;
+  Router& operator=(const Router&) = delete;
+
+  // --- Registry -----------------------------------------------------------
+
+  // Router::AddWorker()
+  //
+  // Registers a worker and returns its new id. Errors: InvalidArgument for an
+  // empty or malformed URL, weight 0 or a bootstrap port on a non-prefill
+  // worker; AlreadyExists when a worker with the same URL is registered
+  // (remove it first, or use ReplaceWorker()). The model's policies are
+  // created with its first worker.
+  absl::StatusOr<WorkerId> AddWorker(const WorkerSpec& spec);
+
+  // Router::ReplaceWorker()
+  //
+  // Atomically removes the worker registered under `spec.url` (if any) and
+  // adds `spec` in its place, with a new id: one snapshot publication, so no
+  // selection sees the URL missing.
+  absl::StatusOr<WorkerId> ReplaceWorker(const WorkerSpec& spec);
+
+  // Router::RemoveWorker()
+  //
+  // Unregisters the worker and purges it from its policies' state (tree
+  // ownership included). NotFound for an unknown id. Outstanding tickets stay
+  // valid and finish harmlessly.
+  absl::Status RemoveWorker(WorkerId id);
+  // Router::RemoveWorkerByUrl()
+  absl::Status RemoveWorkerByUrl(absl::string_view url);
+
+  // Router::SetHealth()
+  //
+  // Unhealthy workers are never selected. NotFound for an unknown id.
+  absl::Status SetHealth(WorkerId id, WorkerHealth health);
+  // Router::SetLabels()
+  absl::Status SetLabels(WorkerId id, Labels labels);
+  // Router::SetWeight()
+  //
+  // InvalidArgument for 0.
+  absl::Status SetWeight(WorkerId id, uint32_t weight);
+  // Router::SetEngineLoad()
+  //
+  // Records the load the engine reported (used by power_of_two); nullopt
+  // forgets it. InvalidArgument for NaN or a negative value. Lock-free: this
+  // does not publish a snapshot.
+  absl::Status SetEngineLoad(WorkerId id, std::optional<double> load);
+
+  // Router::GetWorker()
+  //
+  // NotFound for an unknown (or removed) id.
+  absl::StatusOr<WorkerPtr> GetWorker(WorkerId id) const;
+  // Router::FindWorkerByUrl()
+  absl::StatusOr<WorkerPtr> FindWorkerByUrl(absl::string_view url) const;
+  // Router::ListWorkers()
+  //
+  // Registered workers ordered by id, optionally only those of `model` and
+  // `type`.
+  std::vector<WorkerPtr> ListWorkers(std::optional<absl::string_view> model = std::nullopt,
+                                     std::optional<WorkerType> type = std::nullopt) const;
+  // Router::ListModels()
+  //
+  // Models with at least one worker, sorted.
+  std::vector<std::string> ListModels() const;
+  // Router::worker_count()
+  size_t worker_count() const;
+
+  // --- Routing ------------------------------------------------------------
+
+  // Router::Select()
+  //
+  // Chooses the worker(s) for `request` and returns a ticket that already
+  // counts the request in flight. Errors: NotFound when the model has no
+  // worker of the needed type; Unavailable when it has some but none is
+  // healthy (the message says which leg); whatever the policy reports.
+  // Allocates nothing on the success path.
+  absl::StatusOr<Ticket> Select(const RouteRequest& request);
+
+  // --- Maintenance and introspection --------------------------------------
+
+  // Router::RunMaintenance()
+  //
+  // Periodic housekeeping: evicts each cache-aware tree whose eviction
+  // interval has elapsed on the injected clock. Call it every few seconds.
+  void RunMaintenance();
+  // Router::EvictNow()
+  //
+  // Evicts every tree down to its budget now. Returns the units evicted.
+  size_t EvictNow();
+  // Router::GetModelStats()
+  //
+  // NotFound for a model without workers.
+  absl::StatusOr<ModelStats> GetModelStats(absl::string_view model) const;
+
+  // Router::options()
+  const RouterOptions& options() const { return options_; }
+
+ private:
+  Router(RouterOptions options, const Clock* clock, RandomSource* random);
+
+  static absl::Status ValidateSpec(const WorkerSpec& spec);
+  absl::StatusOr<WorkerId> AddLocked(const WorkerSpec& spec) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status RemoveLocked(WorkerId id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<WorkerPtr> FindLocked(WorkerId id) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Rebuilds the snapshot of `model` (dropping it when it has no worker left)
+  // and publishes a new router snapshot.
+  void PublishLocked(const std::string& model) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  const PolicySet& PoliciesFor(absl::string_view model) const;
+  static absl::StatusOr<WorkerPtr> SelectLeg(const RouteRequest& request, const ModelView& view,
+                                             WorkerType leg);
+
+  const RouterOptions options_;
+  const Clock* const clock_;
+  RandomSource* const random_;
+
+  mutable absl::Mutex mu_;
+  WorkerId next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  absl::flat_hash_map<WorkerId, WorkerPtr> by_id_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, WorkerId> by_url_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::shared_ptr<ModelPool>> pools_ ABSL_GUARDED_BY(mu_);
+
+  // The published snapshot: read by Select() without taking mu_.
+  std::atomic<std::shared_ptr<const RouterSnapshot>> snapshot_;
+};
+
+}  // namespace smg
+
+#endif  // SMGCORE_ROUTER_H_

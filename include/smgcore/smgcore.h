@@ -1,0 +1,19 @@
+// File: smgcore/smgcore.h
+//
+// Umbrella header: includes the whole public C++ API of smgcore.
+#ifndef SMGCORE_SMGCORE_H_
+#define SMGCORE_SMGCORE_H_
+
+#include "smgcore/clock.h"
+#include "smgcore/outcome.h"
+#include "smgcore/policy.h"
+#include "smgcore/policy_config.h"
+#include "smgcore/radix_tree.h"
+#include "smgcore/random.h"
+#include "smgcore/request.h"
+#include "smgcore/router.h"
+#include "smgcore/ticket.h"
+#include "smgcore/version.h"
+#include "smgcore/worker.h"
+
+#endif  // SMGCORE_SMGCORE_H_

@@ -1,0 +1,162 @@
+#include "policies/cache_aware/cache_aware_policy.h"
+
+#include <limits>
+
+namespace smg {
+namespace {
+
+TreeOptions TreeOptionsFor(const CacheAwareOptions& o, size_t page_size) {
+  TreeOptions t;
+  t.page_size = page_size;
+  t.budget_units = o.max_tree_size;
+  t.evict_inline = o.evict_inline;
+  return t;
+}
+
+// The in-flight picture of the candidates, from one pass.
+struct LoadSummary {
+  int64_t min = std::numeric_limits<int64_t>::max();
+  int64_t max = std::numeric_limits<int64_t>::min();
+  // Least loaded live candidate; ties go to fewer requests served, then to
+  // the lower index (the lower id). SMG's tie-break (smg#1714).
+  size_t least_loaded = 0;
+  uint64_t least_loaded_served = 0;
+};
+
+LoadSummary Summarize(const CandidateSet& candidates) {
+  LoadSummary s;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const Worker& w = candidates[i];
+    if (w.removed()) continue;
+    const int64_t load = w.in_flight();
+    if (load > s.max) s.max = load;
+    if (load < s.min || (load == s.min && w.requests_served() < s.least_loaded_served)) {
+      s.min = load;
+      s.least_loaded = i;
+      s.least_loaded_served = w.requests_served();
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+CacheAwarePolicy::CacheAwarePolicy(CacheAwareOptions options, const Clock* clock)
+    : options_(options),
+      text_tree_(TreeOptionsFor(options, 1)),
+      token_tree_(TreeOptionsFor(options, options.token_page_size)),
+      last_eviction_nanos_(clock->NowNanos()) {}
+
+absl::StatusOr<size_t> CacheAwarePolicy::Select(const RouteRequest& request,
+                                                const CandidateSet& candidates) {
+  if (!request.tokens.empty()) return Route(token_tree_, request.tokens, candidates);
+  return Route(text_tree_, TextKey(request.text), candidates);
+}
+
+template <typename Unit>
+size_t CacheAwarePolicy::Route(RadixTree<Unit>& tree, absl::Span<const Unit> key,
+                               const CandidateSet& candidates) {
+  const LoadSummary load = Summarize(candidates);
+  if (load.max < load.min) return 0;  // every candidate removed meanwhile: any index will do
+  // A prompt too short to store (empty text, less than one token page) has
+  // no cache to follow: least loaded, nothing recorded.
+  if (key.size() < tree.options().page_size) return load.least_loaded;
+
+  const bool imbalanced =
+      load.max - load.min > options_.balance_abs_threshold &&
+      static_cast<double>(load.max) > options_.balance_rel_threshold * static_cast<double>(load.min);
+
+  // Among `owners` (MRU first), the live candidate with the fewest requests
+  // in flight and at most `max_load`; ties keep the more recent owner.
+  auto best_owner = [&](const PrefixMatch& match, int64_t max_load) -> std::optional<size_t> {
+    std::optional<size_t> best;
+    int64_t best_load = 0;
+    for (TenantId owner : match.owners) {
+      std::optional<size_t> index = candidates.IndexOf(owner);
+      if (!index.has_value() || candidates[*index].removed()) continue;
+      const int64_t l = candidates[*index].in_flight();
+      if (l > max_load) continue;
+      if (!best.has_value() || l < best_load) {
+        best = index;
+        best_load = l;
+      }
+    }
+    return best;
+  };
+
+  size_t chosen = load.least_loaded;
+  auto choose = [&](const PrefixMatch& match) -> TenantId {
+    if (imbalanced) {
+      // Locality inside the near-least-loaded window (sglang#32195), if on.
+      if (options_.imbalance_locality_window > 0 && match.matched_units > 0) {
+        if (auto owner = best_owner(match, load.min + options_.imbalance_locality_window)) {
+          chosen = *owner;
+        }
+      }
+    } else {
+      const double ratio = match.key_units == 0 ? 0.0
+                                                : static_cast<double>(match.matched_units) /
+                                                      static_cast<double>(match.key_units);
+      std::optional<size_t> owner;
+      if (ratio > options_.cache_threshold) owner = best_owner(match, std::numeric_limits<int64_t>::max());
+      if (owner.has_value()) {
+        chosen = *owner;
+        hits_.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        // No usable cached prefix: the worker holding the least cached data,
+        // ties to the less loaded one.
+        misses_.fetch_add(1, std::memory_order_relaxed);
+        size_t best_units = std::numeric_limits<size_t>::max();
+        int64_t best_load = std::numeric_limits<int64_t>::max();
+        for (size_t i = 0; i < candidates.size(); ++i) {
+          const Worker& w = candidates[i];
+          if (w.removed()) continue;
+          const size_t units = tree.tenant_units(w.id());
+          const int64_t l = w.in_flight();
+          if (units < best_units || (units == best_units && l < best_load)) {
+            best_units = units;
+            best_load = l;
+            chosen = i;
+          }
+        }
+      }
+    }
+    // Never record a worker that is being removed (see the file comment).
+    return candidates[chosen].removed() ? kNoTenant : candidates[chosen].id();
+  };
+  if (imbalanced) imbalanced_.fetch_add(1, std::memory_order_relaxed);
+  tree.MatchAndInsert(key, choose);
+  return chosen;
+}
+
+void CacheAwarePolicy::OnWorkerRemoved(WorkerId id) {
+  text_tree_.RemoveTenant(id);
+  token_tree_.RemoveTenant(id);
+}
+
+void CacheAwarePolicy::Maintain(int64_t now_nanos) {
+  int64_t last = last_eviction_nanos_.load(std::memory_order_relaxed);
+  const int64_t interval = absl::ToInt64Nanoseconds(options_.eviction_interval);
+  if (now_nanos - last < interval) return;
+  // One maintainer per interval even if several threads call in.
+  if (!last_eviction_nanos_.compare_exchange_strong(last, now_nanos, std::memory_order_relaxed)) {
+    return;
+  }
+  text_tree_.Evict();
+  token_tree_.Evict();
+}
+
+size_t CacheAwarePolicy::EvictNow() { return text_tree_.Evict() + token_tree_.Evict(); }
+
+PolicyStats CacheAwarePolicy::stats() const {
+  PolicyStats s;
+  s.tree_units = text_tree_.stored_units() + token_tree_.stored_units();
+  s.tree_bytes = text_tree_.memory_bytes() + token_tree_.memory_bytes();
+  s.evicted_units = text_tree_.evicted_units_total() + token_tree_.evicted_units_total();
+  s.imbalanced_selections = imbalanced_.load(std::memory_order_relaxed);
+  s.cache_hits = hits_.load(std::memory_order_relaxed);
+  s.cache_misses = misses_.load(std::memory_order_relaxed);
+  return s;
+}
+
+}  // namespace smg

@@ -1,0 +1,346 @@
+#include "smgcore/router.h"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "model_pool.h"
+#include "url.h"
+
+namespace smg {
+namespace {
+
+constexpr size_t kMaxModelNameBytes = 1024;
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Router>> Router::Create(RouterOptions options, RouterDeps deps) {
+  if (absl::Status s = ValidateRouterOptions(options); !s.ok()) return s;
+  const Clock* clock = deps.clock != nullptr ? deps.clock : &SteadyClock::Instance();
+  RandomSource* random = deps.random != nullptr ? deps.random : &DefaultRandom::Instance();
+  return std::unique_ptr<Router>(new Router(std::move(options), clock, random));
+}
+
+Router::Router(RouterOptions options, const Clock* clock, RandomSource* random)
+    : options_(std::move(options)),
+      clock_(clock),
+      random_(random),
+      snapshot_(std::make_shared<const RouterSnapshot>()) {}
+
+Router::~Router() = default;
+
+const PolicySet& Router::PoliciesFor(absl::string_view model) const {
+  auto it = options_.model_policies.find(model);
+  return it != options_.model_policies.end() ? it->second : options_.policies;
+}
+
+// --- Registry ---------------------------------------------------------------
+
+absl::StatusOr<WorkerId> Router::AddWorker(const WorkerSpec& spec) {
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<WorkerId> id = AddLocked(spec);
+  if (id.ok()) PublishLocked(by_id_.at(*id)->model());
+  return id;
+}
+
+absl::StatusOr<WorkerId> Router::ReplaceWorker(const WorkerSpec& spec) {
+  // Validate before touching the old worker, so a bad replacement loses nothing.
+  if (absl::Status s = ValidateSpec(spec); !s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  std::string old_model;
+  if (auto it = by_url_.find(spec.url); it != by_url_.end()) {
+    old_model = by_id_.at(it->second)->model();
+    if (absl::Status s = RemoveLocked(it->second); !s.ok()) return s;
+  }
+  absl::StatusOr<WorkerId> id = AddLocked(spec);
+  if (!old_model.empty()) PublishLocked(old_model);
+  if (id.ok() && by_id_.at(*id)->model() != old_model) PublishLocked(by_id_.at(*id)->model());
+  return id;
+}
+
+absl::Status Router::ValidateSpec(const WorkerSpec& spec) {
+  if (absl::StatusOr<std::string> host = HostOfUrl(spec.url); !host.ok()) return host.status();
+  if (static_cast<uint8_t>(spec.type) >= kWorkerTypeCount) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid worker type ", static_cast<int>(spec.type)));
+  }
+  if (static_cast<uint8_t>(spec.health) > static_cast<uint8_t>(WorkerHealth::kUnhealthy)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid worker health ", static_cast<int>(spec.health)));
+  }
+  if (spec.weight == 0) return absl::InvalidArgumentError("worker weight must be >= 1");
+  if (spec.bootstrap_port.has_value() && spec.type != WorkerType::kPrefill) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bootstrap_port is only meaningful for prefill workers, not ",
+                     WorkerTypeName(spec.type), " worker ", spec.url));
+  }
+  if (spec.model.size() > kMaxModelNameBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("model name longer than ", kMaxModelNameBytes, " bytes"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<WorkerId> Router::AddLocked(const WorkerSpec& spec) {
+  if (absl::Status s = ValidateSpec(spec); !s.ok()) return s;
+  absl::StatusOr<std::string> host = HostOfUrl(spec.url);
+  if (auto it = by_url_.find(spec.url); it != by_url_.end()) {
+    return absl::AlreadyExistsError(absl::StrCat("a worker with URL ", spec.url,
+                                                 " is already registered (id ", it->second,
+                                                 "); remove or replace it"));
+  }
+  if (next_id_ == std::numeric_limits<WorkerId>::max()) {
+    return absl::ResourceExhaustedError("worker ids exhausted");
+  }
+  WorkerSpec copy = spec;
+  if (copy.model.empty()) copy.model = options_.default_model;
+
+  auto pool_it = pools_.find(copy.model);
+  if (pool_it == pools_.end()) {
+    absl::StatusOr<std::shared_ptr<ModelPool>> pool =
+        ModelPool::Create(copy.model, PoliciesFor(copy.model), {clock_, random_});
+    if (!pool.ok()) return pool.status();
+    pool_it = pools_.emplace(copy.model, *std::move(pool)).first;
+  }
+  const WorkerId id = next_id_++;
+  auto worker = std::make_shared<Worker>(id, std::move(copy), *std::move(host));
+  pool_it->second->Add(worker);
+  by_url_.emplace(worker->url(), id);
+  by_id_.emplace(id, std::move(worker));
+  return id;
+}
+
+absl::Status Router::RemoveWorker(WorkerId id) {
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<WorkerPtr> worker = FindLocked(id);
+  if (!worker.ok()) return worker.status();
+  const std::string model = (*worker)->model();
+  if (absl::Status s = RemoveLocked(id); !s.ok()) return s;
+  PublishLocked(model);
+  return absl::OkStatus();
+}
+
+absl::Status Router::RemoveWorkerByUrl(absl::string_view url) {
+  absl::MutexLock lock(&mu_);
+  auto it = by_url_.find(url);
+  if (it == by_url_.end()) {
+    return absl::NotFoundError(absl::StrCat("no worker registered with URL ", url));
+  }
+  const WorkerId id = it->second;
+  const std::string model = by_id_.at(id)->model();
+  if (absl::Status s = RemoveLocked(id); !s.ok()) return s;
+  PublishLocked(model);
+  return absl::OkStatus();
+}
+
+absl::Status Router::RemoveLocked(WorkerId id) {
+  absl::StatusOr<WorkerPtr> found = FindLocked(id);
+  if (!found.ok()) return found.status();
+  WorkerPtr worker = *std::move(found);
+  // Flag first: a cache-aware insert racing with this removal checks the flag
+  // under its tree lock, and the purge below takes that lock after it.
+  worker->mark_removed();
+  auto pool = pools_.find(worker->model());
+  pool->second->Remove(*worker);
+  if (pool->second->size() == 0) pools_.erase(pool);
+  by_url_.erase(worker->url());
+  by_id_.erase(id);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<WorkerPtr> Router::FindLocked(WorkerId id) const {
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return absl::NotFoundError(absl::StrCat("no worker with id ", id));
+  return it->second;
+}
+
+absl::Status Router::SetHealth(WorkerId id, WorkerHealth health) {
+  if (static_cast<uint8_t>(health) > static_cast<uint8_t>(WorkerHealth::kUnhealthy)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid worker health ", static_cast<int>(health)));
+  }
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<WorkerPtr> worker = FindLocked(id);
+  if (!worker.ok()) return worker.status();
+  if ((*worker)->health() == health) return absl::OkStatus();
+  (*worker)->set_health(health);
+  PublishLocked((*worker)->model());
+  return absl::OkStatus();
+}
+
+absl::Status Router::SetLabels(WorkerId id, Labels labels) {
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<WorkerPtr> worker = FindLocked(id);
+  if (!worker.ok()) return worker.status();
+  (*worker)->set_labels(std::move(labels));
+  return absl::OkStatus();
+}
+
+absl::Status Router::SetWeight(WorkerId id, uint32_t weight) {
+  if (weight == 0) return absl::InvalidArgumentError("worker weight must be >= 1");
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<WorkerPtr> worker = FindLocked(id);
+  if (!worker.ok()) return worker.status();
+  if ((*worker)->weight() == weight) return absl::OkStatus();
+  (*worker)->set_weight(weight);
+  PublishLocked((*worker)->model());
+  return absl::OkStatus();
+}
+
+absl::Status Router::SetEngineLoad(WorkerId id, std::optional<double> load) {
+  if (load.has_value() && !(*load >= 0)) {  // also rejects NaN
+    return absl::InvalidArgumentError("engine load must be a non-negative number");
+  }
+  absl::ReaderMutexLock lock(&mu_);
+  absl::StatusOr<WorkerPtr> worker = FindLocked(id);
+  if (!worker.ok()) return worker.status();
+  (*worker)->set_engine_load(load);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<WorkerPtr> Router::GetWorker(WorkerId id) const {
+  absl::ReaderMutexLock lock(&mu_);
+  return FindLocked(id);
+}
+
+absl::StatusOr<WorkerPtr> Router::FindWorkerByUrl(absl::string_view url) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = by_url_.find(url);
+  if (it == by_url_.end()) {
+    return absl::NotFoundError(absl::StrCat("no worker registered with URL ", url));
+  }
+  return by_id_.at(it->second);
+}
+
+std::vector<WorkerPtr> Router::ListWorkers(std::optional<absl::string_view> model,
+                                           std::optional<WorkerType> type) const {
+  std::vector<WorkerPtr> out;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    for (const auto& [id, w] : by_id_) {
+      if (model.has_value() && w->model() != *model) continue;
+      if (type.has_value() && w->type() != *type) continue;
+      out.push_back(w);
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const WorkerPtr& a, const WorkerPtr& b) { return a->id() < b->id(); });
+  return out;
+}
+
+std::vector<std::string> Router::ListModels() const {
+  std::vector<std::string> out;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    for (const auto& [model, pool] : pools_) out.push_back(model);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+size_t Router::worker_count() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return by_id_.size();
+}
+
+void Router::PublishLocked(const std::string& model) {
+  std::shared_ptr<const RouterSnapshot> current = snapshot_.load(std::memory_order_acquire);
+  auto next = std::make_shared<RouterSnapshot>(*current);
+  if (auto pool = pools_.find(model); pool != pools_.end()) {
+    next->models[model] = pool->second->BuildView();
+  } else {
+    next->models.erase(model);
+  }
+  snapshot_.store(std::move(next), std::memory_order_release);
+}
+
+// --- Routing ----------------------------------------------------------------
+
+absl::StatusOr<WorkerPtr> Router::SelectLeg(const RouteRequest& request, const ModelView& view,
+                                            WorkerType leg) {
+  const size_t index = static_cast<size_t>(leg);
+  const CandidateSet& candidates = *view.legs[index];
+  if (candidates.empty()) {
+    const std::string& model = view.pool->model();
+    if (view.members[index] == 0) {
+      return absl::NotFoundError(
+          absl::StrCat("model \"", model, "\" has no ", WorkerTypeName(leg), " worker"));
+    }
+    return absl::UnavailableError(absl::StrCat("no healthy ", WorkerTypeName(leg),
+                                               " worker for model \"", model, "\" (",
+                                               view.members[index], " registered, all unhealthy)"));
+  }
+  absl::StatusOr<size_t> chosen = view.pool->policy(leg).Select(request, candidates);
+  if (!chosen.ok()) return chosen.status();
+  if (*chosen >= candidates.size()) {
+    return absl::InternalError(absl::StrCat("policy ", view.pool->policy(leg).name(),
+                                            " chose candidate ", *chosen, " of ",
+                                            candidates.size()));
+  }
+  return candidates.workers()[*chosen];
+}
+
+absl::StatusOr<Ticket> Router::Select(const RouteRequest& request) {
+  const std::shared_ptr<const RouterSnapshot> snapshot = snapshot_.load(std::memory_order_acquire);
+  const absl::string_view model = request.model.empty() ? absl::string_view(options_.default_model)
+                                                        : request.model;
+  auto it = snapshot->models.find(model);
+  if (it == snapshot->models.end()) {
+    return absl::NotFoundError(absl::StrCat("no worker registered for model \"", model, "\""));
+  }
+  const ModelView& view = *it->second;
+  if (!options_.pd_mode) {
+    absl::StatusOr<WorkerPtr> worker = SelectLeg(request, view, WorkerType::kRegular);
+    if (!worker.ok()) return worker.status();
+    return Ticket(*std::move(worker), nullptr, 0);
+  }
+  absl::StatusOr<WorkerPtr> prefill = SelectLeg(request, view, WorkerType::kPrefill);
+  if (!prefill.ok()) return prefill.status();
+  absl::StatusOr<WorkerPtr> decode = SelectLeg(request, view, WorkerType::kDecode);
+  if (!decode.ok()) return decode.status();
+  // SGLang pairs the two halves by a room id below 2^63.
+  const uint64_t room = random_->Next() >> 1;
+  return Ticket(*std::move(prefill), *std::move(decode), room);
+}
+
+// --- Maintenance ------------------------------------------------------------
+
+void Router::RunMaintenance() {
+  const std::shared_ptr<const RouterSnapshot> snapshot = snapshot_.load(std::memory_order_acquire);
+  const int64_t now = clock_->NowNanos();
+  for (const auto& [model, view] : snapshot->models) {
+    for (int leg = 0; leg < kWorkerTypeCount; ++leg) {
+      view->pool->policy(static_cast<WorkerType>(leg)).Maintain(now);
+    }
+  }
+}
+
+size_t Router::EvictNow() {
+  const std::shared_ptr<const RouterSnapshot> snapshot = snapshot_.load(std::memory_order_acquire);
+  size_t evicted = 0;
+  for (const auto& [model, view] : snapshot->models) {
+    for (int leg = 0; leg < kWorkerTypeCount; ++leg) {
+      evicted += view->pool->policy(static_cast<WorkerType>(leg)).EvictNow();
+    }
+  }
+  return evicted;
+}
+
+absl::StatusOr<ModelStats> Router::GetModelStats(absl::string_view model) const {
+  const std::shared_ptr<const RouterSnapshot> snapshot = snapshot_.load(std::memory_order_acquire);
+  auto it = snapshot->models.find(model);
+  if (it == snapshot->models.end()) {
+    return absl::NotFoundError(absl::StrCat("no worker registered for model \"", model, "\""));
+  }
+  ModelStats stats;
+  stats.model = std::string(model);
+  for (int leg = 0; leg < kWorkerTypeCount; ++leg) {
+    stats.workers[leg] = it->second->members[leg];
+    stats.healthy[leg] = it->second->legs[leg]->size();
+    stats.policy[leg] = it->second->pool->policy(static_cast<WorkerType>(leg)).stats();
+  }
+  return stats;
+}
+
+}  // namespace smg

@@ -1,0 +1,54 @@
+#include "smgcore/ticket.h"
+
+#include <utility>
+
+namespace smg {
+
+Ticket::Ticket(WorkerPtr primary, WorkerPtr decode, uint64_t room)
+    : primary_(std::move(primary)), decode_(std::move(decode)), bootstrap_room_(room) {
+  primary_->AcquireLoad();
+  if (decode_) decode_->AcquireLoad();
+}
+
+Ticket::Ticket(Ticket&& other) noexcept
+    : primary_(std::move(other.primary_)),
+      decode_(std::move(other.decode_)),
+      bootstrap_room_(other.bootstrap_room_),
+      finished_(other.finished_) {
+  other.finished_ = true;
+}
+
+Ticket& Ticket::operator=(Ticket&& other) noexcept {
+  if (this != &other) {
+    if (!finished()) Release(Outcome::Cancelled(), Outcome::Cancelled());
+    primary_ = std::move(other.primary_);
+    decode_ = std::move(other.decode_);
+    bootstrap_room_ = other.bootstrap_room_;
+    finished_ = other.finished_;
+    other.finished_ = true;
+  }
+  return *this;
+}
+
+Ticket::~Ticket() {
+  if (!finished()) Release(Outcome::Cancelled(), Outcome::Cancelled());
+}
+
+absl::Status Ticket::Finish(Outcome outcome) { return Finish(outcome, outcome); }
+
+absl::Status Ticket::Finish(Outcome prefill_outcome, Outcome decode_outcome) {
+  if (finished()) {
+    return absl::FailedPreconditionError(primary_ == nullptr ? "ticket is empty"
+                                                             : "ticket already finished");
+  }
+  Release(prefill_outcome, decode_outcome);
+  return absl::OkStatus();
+}
+
+void Ticket::Release(Outcome primary, Outcome decode) {
+  finished_ = true;
+  primary_->ReleaseLoad(primary);
+  if (decode_) decode_->ReleaseLoad(decode);
+}
+
+}  // namespace smg

@@ -1,0 +1,1108 @@
+// smg::RadixTree: a multi-tenant compressed radix tree with a global budget
+// and incremental CLOCK eviction. See smgcore/radix_tree.h for the contract
+// and lib/tree/radix_node.h for the node layout.
+//
+// Locking. One `absl::Mutex mu_` per tree guards the structure (nodes,
+// child arrays, owner arrays, the eviction queue). `Match` and the first,
+// read-only phase of `Insert`/`MatchAndInsert` run under the shared lock and
+// write nothing but recency ticks (relaxed atomics). Structural changes run
+// under the exclusive lock. A second, small mutex `stats_mu_` guards the
+// per-tenant unit counts so that `tenant_units()` never needs `mu_` (a
+// `choose` callback runs while `mu_` is held shared and may call it). Lock
+// order: mu_ before stats_mu_. The other statistics are atomics written under
+// the exclusive lock.
+//
+// One descent. Insert/MatchAndInsert descend under the shared lock (and
+// decide, for the fused call); when the key needs structural work they
+// re-take the lock exclusively and, if `version_` shows that no other
+// exclusive section ran in between, resume from where the shared descent
+// stopped instead of descending again.
+//
+// Recency. A per-tree tick counter: writers take a fresh tick, a match uses
+// "current + 1" without incrementing (no shared counter write per match),
+// which is newer than every tick handed out so far.
+//
+// Eviction queue. Every non-root leaf is in one intrusive doubly-linked queue
+// (head = young end, tail = old end) with the tick it was queued with. A
+// leaf is queued at the head when it is created; a node that becomes a leaf
+// because eviction took its last child is queued at the tail with that
+// child's last-use tick, so it goes next unless it was used after that child.
+// Eviction pops the tail: used since queued -> requeue at the head with its
+// current tick; else evict it. A node that becomes a leaf because a tenant
+// removal freed its children is queued at the head (it was in use).
+//
+// Splits: the new upper node takes a copy of the edge's head (units the key
+// matched); the old node keeps its buffer and only advances `edge_off`, and
+// is relocated to a tight allocation when its dead head outgrows its live
+// edge (which is then shorter than the head). So a split copies less than
+// twice the key's units, however long the edge, and a node's dead space
+// never exceeds its live edge.
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <new>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "smgcore/radix_tree.h"
+#include "tree/radix_node.h"
+
+namespace smg {
+namespace radix_internal {
+namespace {
+
+// How many recent removals MatchAndInsert can check a decision against when
+// it re-takes the lock; more removals in between make it skip the insert.
+constexpr uint64_t kRemovedRing = 16;
+
+void AddTo(std::atomic<size_t>& counter, size_t delta) {
+  counter.fetch_add(delta, std::memory_order_relaxed);
+}
+void SubFrom(std::atomic<size_t>& counter, size_t delta) {
+  counter.fetch_sub(delta, std::memory_order_relaxed);
+}
+
+// Page size 0 means 1; oversized pages are clamped (documented on TreeOptions).
+TreeOptions EffectiveOptions(TreeOptions options) {
+  options.page_size = std::clamp<size_t>(options.page_size, 1, kMaxTreePageSize);
+  return options;
+}
+
+}  // namespace
+
+template <typename Unit>
+class TreeCore {
+ public:
+  using NodeT = Node<Unit>;
+  using Result = typename RadixTree<Unit>::MatchInsertResult;
+
+  explicit TreeCore(TreeOptions options);
+  ~TreeCore();
+
+  TreeCore(const TreeCore&) = delete;
+  TreeCore& operator=(const TreeCore&) = delete;
+
+  PrefixMatch Match(absl::Span<const Unit> key) const ABSL_LOCKS_EXCLUDED(mu_);
+  void Insert(absl::Span<const Unit> key, TenantId tenant) ABSL_LOCKS_EXCLUDED(mu_);
+  Result MatchAndInsert(absl::Span<const Unit> key,
+                        absl::FunctionRef<TenantId(const PrefixMatch&)> choose) ABSL_LOCKS_EXCLUDED(mu_);
+  void RemoveTenant(TenantId tenant) ABSL_LOCKS_EXCLUDED(mu_);
+  size_t EvictTo(size_t target_units) ABSL_LOCKS_EXCLUDED(mu_);
+
+  size_t stored_units() const { return stored_units_.load(std::memory_order_relaxed); }
+  size_t node_count() const { return node_count_.load(std::memory_order_relaxed); }
+  size_t memory_bytes() const ABSL_LOCKS_EXCLUDED(stats_mu_);
+  size_t tenant_units(TenantId tenant) const ABSL_LOCKS_EXCLUDED(stats_mu_);
+  size_t evicted_units_total() const { return evicted_total_.load(std::memory_order_relaxed); }
+  size_t eviction_examined_total() const { return examined_total_.load(std::memory_order_relaxed); }
+  const TreeOptions& options() const { return options_; }
+  absl::Status CheckInvariants() const ABSL_LOCKS_EXCLUDED(mu_, stats_mu_);
+
+ private:
+  struct Descent {
+    NodeT* deepest = nullptr;  // deepest node the key reaches into
+    size_t matched = 0;        // units matched (page aligned)
+    NodeT* base = nullptr;        // the last node matched whole (the root at least)
+    size_t base_units = 0;        // units up to the end of `base`
+  };
+
+  size_t Aligned(size_t units) const { return page_ == 1 ? units : units / page_ * page_; }
+  uint64_t NextTick() { return clock_.fetch_add(1, std::memory_order_relaxed) + 1; }
+  uint64_t UseTick() const { return clock_.load(std::memory_order_relaxed) + 1; }
+
+  // --- Reads: callers hold mu_ (shared or exclusive). ---
+  NodeT* FindChild(const NodeT* node, const Unit* key) const;
+  Descent Descend(const Unit* key, size_t units) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  static void FillOwners(const NodeT* node, PrefixMatch& match);
+  static int FindOwner(const NodeT* node, TenantId tenant);
+  // Raises the node ticks from `deepest` up to (not including) the root.
+  static void TouchPath(NodeT* deepest, uint64_t tick);
+  // Same, plus `tenant`'s owner tick on every node (it must own `deepest`).
+  static void TouchOwnerPath(NodeT* deepest, TenantId tenant, uint64_t tick);
+
+  // --- Writes: callers hold mu_ exclusively. ---
+  NodeT* AllocNode(size_t units) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  NodeT* NewNode(const Unit* edge, size_t units) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FreeShell(NodeT* node) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FreeOwnerHeap(NodeT* node) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FreeChildBlock(NodeT* node) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ResizeOwners(NodeT* node, uint32_t cap) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AddOwner(NodeT* node, TenantId tenant, uint64_t tick) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CopyOwners(const NodeT* from, NodeT* to) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RemoveOwnerAt(NodeT* node, int index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ResizeChildren(NodeT* node, uint32_t cap) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  uint32_t ChildSlot(const NodeT* parent, const NodeT* child) const;
+  void SetOnlyChild(NodeT* parent, NodeT* child) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AttachChild(NodeT* parent, NodeT* child) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool DetachChild(NodeT* parent, NodeT* child) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ReplaceChild(NodeT* parent, const NodeT* old_child, NodeT* new_child) const;
+  void QueuePushFront(NodeT* node, uint64_t queued) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void QueuePushBack(NodeT* node, uint64_t queued) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void QueueUnlink(NodeT* node) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void QueueTakeOver(NodeT* node) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  NodeT* Split(NodeT* node, size_t units) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  NodeT* Relocate(NodeT* node) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void TryMerge(NodeT* node) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FreeSubtree(NodeT* top) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Inserts key[0, units) for `tenant`, descending from `start`, which must be
+  // the node at `start_units` on the key's path (the root and 0, or a
+  // Descent's base while `version_` has not changed since that descent).
+  void InsertLocked(const Unit* key, size_t units, TenantId tenant, uint64_t tick, NodeT* start,
+                    size_t start_units) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void MaybeEvictInline() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  size_t EvictToLocked(size_t target_units) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  size_t EvictLeaf(NodeT* leaf) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool RemovedSince(uint64_t seen, TenantId tenant) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  void Credit(TenantId tenant, size_t units) ABSL_LOCKS_EXCLUDED(stats_mu_);
+
+  const TreeOptions options_;
+  const size_t page_;
+
+  mutable absl::Mutex mu_;
+  NodeT* root_ ABSL_GUARDED_BY(mu_) = nullptr;
+  NodeT* queue_head_ ABSL_GUARDED_BY(mu_) = nullptr;  // young end
+  NodeT* queue_tail_ ABSL_GUARDED_BY(mu_) = nullptr;  // old end: next to examine
+  uint64_t removals_ ABSL_GUARDED_BY(mu_) = 0;
+  // Bumped by every exclusive section that may change the structure, so a
+  // descent made under the shared lock can be reused after re-locking.
+  uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
+  TenantId removed_ring_[kRemovedRing] ABSL_GUARDED_BY(mu_) = {};
+
+  mutable std::atomic<uint64_t> clock_{0};
+  // Written under the exclusive lock, read anywhere.
+  std::atomic<size_t> stored_units_{0};
+  std::atomic<size_t> node_count_{0};
+  std::atomic<size_t> node_bytes_{0};
+  std::atomic<size_t> evicted_total_{0};
+  std::atomic<size_t> examined_total_{0};
+
+  mutable absl::Mutex stats_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  absl::flat_hash_map<TenantId, size_t> tenant_units_ ABSL_GUARDED_BY(stats_mu_);
+};
+
+// ----------------------------------------------------------------------------
+// Construction and destruction.
+
+template <typename Unit>
+TreeCore<Unit>::TreeCore(TreeOptions options)
+    : options_(EffectiveOptions(options)), page_(options_.page_size) {
+  absl::MutexLock lock(&mu_);
+  root_ = AllocNode(0);
+  SubFrom(node_count_, 1);  // the root is not counted
+}
+
+template <typename Unit>
+TreeCore<Unit>::~TreeCore() {
+  absl::MutexLock lock(&mu_);
+  // Iterative: trees may be arbitrarily deep.
+  std::vector<NodeT*> stack{root_};
+  while (!stack.empty()) {
+    NodeT* node = stack.back();
+    stack.pop_back();
+    if (!node->is_leaf()) {
+      NodeT** ptrs = node->child_ptrs();
+      stack.insert(stack.end(), ptrs, ptrs + node->child_count);
+      ::operator delete(node->link.children);
+    }
+    if (node->owner_cap > 1) ::operator delete(node->owners.many);
+    ::operator delete(node);
+  }
+}
+
+// ----------------------------------------------------------------------------
+// Reads.
+
+template <typename Unit>
+Node<Unit>* TreeCore<Unit>::FindChild(const NodeT* node, const Unit* key) const {
+  if (node->is_leaf()) return nullptr;
+  const Unit* firsts = node->child_firsts();
+  const uint32_t count = node->child_count;
+  uint32_t i = static_cast<uint32_t>(std::lower_bound(firsts, firsts + count, key[0]) - firsts);
+  // Children are keyed by their first unit; token children may share a
+  // first token, so the whole first page decides.
+  for (; i < count && firsts[i] == key[0]; ++i) {
+    NodeT* child = node->child_ptrs()[i];
+    if (page_ == 1 || std::memcmp(child->edge(), key, page_ * sizeof(Unit)) == 0) return child;
+  }
+  return nullptr;
+}
+
+template <typename Unit>
+typename TreeCore<Unit>::Descent TreeCore<Unit>::Descend(const Unit* key, size_t units) const {
+  Descent d;
+  NodeT* node = root_;
+  size_t pos = 0;
+  while (pos < units) {
+    NodeT* child = FindChild(node, key + pos);
+    if (child == nullptr) break;
+    // FindChild matched the first page, so m >= page_.
+    const size_t m = Aligned(MismatchUnits(child->edge(), key + pos, std::min(child->edge_len, units - pos)));
+    d.deepest = child;
+    if (m < child->edge_len) {
+      d.base = node;
+      d.base_units = pos;
+      d.matched = pos + m;
+      return d;
+    }
+    pos += m;
+    node = child;
+  }
+  d.base = node;
+  d.base_units = pos;
+  d.matched = pos;
+  return d;
+}
+
+template <typename Unit>
+int TreeCore<Unit>::FindOwner(const NodeT* node, TenantId tenant) {
+  const Owner* owners = node->owner_data();
+  const Owner* end = owners + node->owner_count;
+  const Owner* it =
+      std::lower_bound(owners, end, tenant, [](const Owner& o, TenantId t) { return o.tenant < t; });
+  return it != end && it->tenant == tenant ? static_cast<int>(it - owners) : -1;
+}
+
+template <typename Unit>
+void TreeCore<Unit>::FillOwners(const NodeT* node, PrefixMatch& match) {
+  const Owner* owners = node->owner_data();
+  const uint32_t count = node->owner_count;
+  if (count == 1) {
+    match.owners.push_back(owners[0].tenant);
+    return;
+  }
+  absl::InlinedVector<std::pair<uint64_t, TenantId>, 8> order;
+  order.reserve(count);
+  for (uint32_t i = 0; i < count; ++i) order.emplace_back(LoadTick(owners[i].tick), owners[i].tenant);
+  // Most recent first; equal ticks: lower id first.
+  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  match.owners.reserve(count);
+  for (const auto& [tick, tenant] : order) match.owners.push_back(tenant);
+}
+
+template <typename Unit>
+void TreeCore<Unit>::TouchPath(NodeT* deepest, uint64_t tick) {
+  for (NodeT* node = deepest; node->parent != nullptr; node = node->parent) RaiseTick(node->tick, tick);
+}
+
+template <typename Unit>
+void TreeCore<Unit>::TouchOwnerPath(NodeT* deepest, TenantId tenant, uint64_t tick) {
+  for (NodeT* node = deepest; node->parent != nullptr; node = node->parent) {
+    RaiseTick(node->tick, tick);
+    const int i = FindOwner(node, tenant);
+    if (i >= 0) RaiseTick(node->owner_data()[i].tick, tick);  // always owned (prefix-closed)
+  }
+}
+
+template <typename Unit>
+PrefixMatch TreeCore<Unit>::Match(absl::Span<const Unit> key) const {
+  PrefixMatch match;
+  match.key_units = Aligned(key.size());
+  if (match.key_units == 0) return match;
+  absl::ReaderMutexLock lock(&mu_);
+  const Descent d = Descend(key.data(), match.key_units);
+  if (d.deepest != nullptr) {
+    match.matched_units = d.matched;
+    FillOwners(d.deepest, match);
+    TouchPath(d.deepest, UseTick());
+  }
+  return match;
+}
+
+// ----------------------------------------------------------------------------
+// Allocation and accounting.
+
+template <typename Unit>
+Node<Unit>* TreeCore<Unit>::AllocNode(size_t units) {
+  const size_t bytes = NodeT::AllocBytes(units);
+  NodeT* node = new (::operator new(bytes)) NodeT;
+  node->parent = nullptr;
+  node->tick = 0;
+  node->edge_off = 0;
+  node->edge_len = units;
+  node->child_count = 0;
+  node->child_cap = 0;
+  node->owner_count = 0;
+  node->owner_cap = 1;
+  node->link.leaf = {nullptr, nullptr, 0};
+  node->owners.one = Owner{kNoTenant, 0, 0};
+  AddTo(node_bytes_, bytes);
+  AddTo(node_count_, 1);
+  return node;
+}
+
+template <typename Unit>
+Node<Unit>* TreeCore<Unit>::NewNode(const Unit* edge, size_t units) {
+  NodeT* node = AllocNode(units);
+  std::memcpy(node->buffer(), edge, units * sizeof(Unit));
+  return node;
+}
+
+template <typename Unit>
+void TreeCore<Unit>::FreeShell(NodeT* node) {
+  SubFrom(node_bytes_, NodeT::AllocBytes(node->edge_off + node->edge_len));
+  SubFrom(node_count_, 1);
+  ::operator delete(node);
+}
+
+template <typename Unit>
+void TreeCore<Unit>::FreeOwnerHeap(NodeT* node) {
+  if (node->owner_cap > 1) {
+    ::operator delete(node->owners.many);
+    SubFrom(node_bytes_, node->owner_cap * sizeof(Owner));
+    node->owner_cap = 1;
+    node->owner_count = 0;
+  }
+}
+
+template <typename Unit>
+void TreeCore<Unit>::FreeChildBlock(NodeT* node) {
+  if (node->child_cap > 0) {
+    ::operator delete(node->link.children);
+    SubFrom(node_bytes_, NodeT::ChildBlockBytes(node->child_cap));
+    node->child_cap = 0;
+    node->child_count = 0;
+    node->link.leaf = {nullptr, nullptr, 0};
+  }
+}
+
+template <typename Unit>
+void TreeCore<Unit>::Credit(TenantId tenant, size_t units) {
+  absl::MutexLock lock(&stats_mu_);
+  tenant_units_[tenant] += units;
+}
+
+// ----------------------------------------------------------------------------
+// Owner arrays: sorted by tenant id; the first owner inline.
+
+template <typename Unit>
+void TreeCore<Unit>::ResizeOwners(NodeT* node, uint32_t cap) {
+  const Owner* old = node->owner_data();
+  const uint32_t count = node->owner_count;
+  if (cap <= 1) {
+    const Owner only = count > 0 ? old[0] : Owner{kNoTenant, 0, 0};
+    FreeOwnerHeap(node);
+    node->owners.one = only;
+    node->owner_count = count;
+    return;
+  }
+  Owner* fresh = static_cast<Owner*>(::operator new(cap * sizeof(Owner)));
+  std::memcpy(fresh, old, count * sizeof(Owner));
+  FreeOwnerHeap(node);
+  node->owners.many = fresh;
+  node->owner_cap = cap;
+  node->owner_count = count;
+  AddTo(node_bytes_, cap * sizeof(Owner));
+}
+
+template <typename Unit>
+void TreeCore<Unit>::AddOwner(NodeT* node, TenantId tenant, uint64_t tick) {
+  if (node->owner_count == node->owner_cap) ResizeOwners(node, node->owner_cap == 1 ? 2 : node->owner_cap * 2);
+  Owner* owners = node->owner_data();
+  const uint32_t count = node->owner_count;
+  uint32_t i = 0;
+  while (i < count && owners[i].tenant < tenant) ++i;
+  std::memmove(owners + i + 1, owners + i, (count - i) * sizeof(Owner));
+  owners[i] = Owner{tenant, 0, tick};
+  node->owner_count = count + 1;
+}
+
+template <typename Unit>
+void TreeCore<Unit>::CopyOwners(const NodeT* from, NodeT* to) {
+  const uint32_t count = from->owner_count;
+  if (count > 1) ResizeOwners(to, count);
+  std::memcpy(to->owner_data(), from->owner_data(), count * sizeof(Owner));
+  to->owner_count = count;
+}
+
+template <typename Unit>
+void TreeCore<Unit>::RemoveOwnerAt(NodeT* node, int index) {
+  Owner* owners = node->owner_data();
+  const uint32_t i = static_cast<uint32_t>(index);
+  std::memmove(owners + i, owners + i + 1, (node->owner_count - i - 1) * sizeof(Owner));
+  --node->owner_count;
+  if (node->owner_cap > 1 && node->owner_count <= 1) {
+    ResizeOwners(node, 1);
+  } else if (node->owner_cap >= 8 && node->owner_count <= node->owner_cap / 4) {
+    ResizeOwners(node, node->owner_cap / 2);
+  }
+}
+
+// ----------------------------------------------------------------------------
+// Child arrays: Node*[cap] then Unit[cap] (first units), sorted by first unit.
+
+template <typename Unit>
+void TreeCore<Unit>::ResizeChildren(NodeT* node, uint32_t cap) {
+  const uint32_t count = node->child_count;
+  void* block = ::operator new(NodeT::ChildBlockBytes(cap));
+  NodeT** ptrs = static_cast<NodeT**>(block);
+  Unit* firsts = reinterpret_cast<Unit*>(ptrs + cap);
+  if (count > 0) {
+    std::memcpy(ptrs, node->child_ptrs(), count * sizeof(NodeT*));
+    std::memcpy(firsts, node->child_firsts(), count * sizeof(Unit));
+  }
+  FreeChildBlock(node);
+  node->link.children = block;
+  node->child_cap = cap;
+  node->child_count = count;
+  AddTo(node_bytes_, NodeT::ChildBlockBytes(cap));
+}
+
+template <typename Unit>
+uint32_t TreeCore<Unit>::ChildSlot(const NodeT* parent, const NodeT* child) const {
+  const Unit* firsts = parent->child_firsts();
+  const Unit first = child->edge()[0];
+  uint32_t i = static_cast<uint32_t>(std::lower_bound(firsts, firsts + parent->child_count, first) - firsts);
+  while (parent->child_ptrs()[i] != child) ++i;  // the child is there
+  return i;
+}
+
+template <typename Unit>
+void TreeCore<Unit>::SetOnlyChild(NodeT* parent, NodeT* child) {
+  // `parent` is new: a leaf that was never queued.
+  ResizeChildren(parent, 1);
+  parent->child_ptrs()[0] = child;
+  parent->child_firsts()[0] = child->edge()[0];
+  parent->child_count = 1;
+  child->parent = parent;
+}
+
+template <typename Unit>
+void TreeCore<Unit>::AttachChild(NodeT* parent, NodeT* child) {
+  if (parent->is_leaf()) {
+    if (parent != root_) QueueUnlink(parent);  // no longer a leaf
+    ResizeChildren(parent, 1);
+  } else if (parent->child_count == parent->child_cap) {
+    ResizeChildren(parent, parent->child_cap * 2);
+  }
+  NodeT** ptrs = parent->child_ptrs();
+  Unit* firsts = parent->child_firsts();
+  const uint32_t count = parent->child_count;
+  const Unit first = child->edge()[0];
+  const uint32_t i = static_cast<uint32_t>(std::upper_bound(firsts, firsts + count, first) - firsts);
+  std::memmove(ptrs + i + 1, ptrs + i, (count - i) * sizeof(NodeT*));
+  std::memmove(firsts + i + 1, firsts + i, (count - i) * sizeof(Unit));
+  ptrs[i] = child;
+  firsts[i] = first;
+  parent->child_count = count + 1;
+  child->parent = parent;
+}
+
+template <typename Unit>
+bool TreeCore<Unit>::DetachChild(NodeT* parent, NodeT* child) {
+  const uint32_t i = ChildSlot(parent, child);
+  NodeT** ptrs = parent->child_ptrs();
+  Unit* firsts = parent->child_firsts();
+  const uint32_t count = parent->child_count;
+  std::memmove(ptrs + i, ptrs + i + 1, (count - i - 1) * sizeof(NodeT*));
+  std::memmove(firsts + i, firsts + i + 1, (count - i - 1) * sizeof(Unit));
+  parent->child_count = count - 1;
+  if (parent->child_count == 0) {
+    FreeChildBlock(parent);
+    return parent != root_;
+  }
+  if (parent->child_cap >= 8 && parent->child_count <= parent->child_cap / 4) {
+    ResizeChildren(parent, parent->child_cap / 2);
+  }
+  return false;
+}
+
+template <typename Unit>
+void TreeCore<Unit>::ReplaceChild(NodeT* parent, const NodeT* old_child, NodeT* new_child) const {
+  // Same first unit, same slot.
+  parent->child_ptrs()[ChildSlot(parent, old_child)] = new_child;
+  new_child->parent = parent;
+}
+
+// ----------------------------------------------------------------------------
+// The eviction queue.
+
+template <typename Unit>
+void TreeCore<Unit>::QueuePushFront(NodeT* node, uint64_t queued) {
+  node->link.leaf = {nullptr, queue_head_, queued};
+  if (queue_head_ != nullptr) {
+    queue_head_->link.leaf.prev = node;
+  } else {
+    queue_tail_ = node;
+  }
+  queue_head_ = node;
+}
+
+template <typename Unit>
+void TreeCore<Unit>::QueuePushBack(NodeT* node, uint64_t queued) {
+  node->link.leaf = {queue_tail_, nullptr, queued};
+  if (queue_tail_ != nullptr) {
+    queue_tail_->link.leaf.next = node;
+  } else {
+    queue_head_ = node;
+  }
+  queue_tail_ = node;
+}
+
+template <typename Unit>
+void TreeCore<Unit>::QueueUnlink(NodeT* node) {
+  NodeT* prev = node->link.leaf.prev;
+  NodeT* next = node->link.leaf.next;
+  (prev != nullptr ? prev->link.leaf.next : queue_head_) = next;
+  (next != nullptr ? next->link.leaf.prev : queue_tail_) = prev;
+  node->link.leaf = {nullptr, nullptr, 0};
+}
+
+// `node` was given a queued leaf's links (a copy of its `link`): point the
+// neighbours at it.
+template <typename Unit>
+void TreeCore<Unit>::QueueTakeOver(NodeT* node) {
+  NodeT* prev = node->link.leaf.prev;
+  NodeT* next = node->link.leaf.next;
+  (prev != nullptr ? prev->link.leaf.next : queue_head_) = node;
+  (next != nullptr ? next->link.leaf.prev : queue_tail_) = node;
+}
+
+// ----------------------------------------------------------------------------
+// Structural changes.
+
+// Splits `node` after `units` units (0 < units < edge_len, page aligned) and
+// returns the new upper node, which has the same owners and `node` as its
+// only child.
+template <typename Unit>
+Node<Unit>* TreeCore<Unit>::Split(NodeT* node, size_t units) {
+  NodeT* upper = NewNode(node->edge(), units);
+  upper->tick = node->tick;
+  CopyOwners(node, upper);
+  ReplaceChild(node->parent, node, upper);  // before node's edge moves
+  node->edge_off += units;
+  node->edge_len -= units;
+  SetOnlyChild(upper, node);
+  if (node->edge_off > node->edge_len) Relocate(node);
+  return upper;
+}
+
+// Moves `node` (not the root) to a tight allocation; returns the new node.
+template <typename Unit>
+Node<Unit>* TreeCore<Unit>::Relocate(NodeT* node) {
+  NodeT* moved = NewNode(node->edge(), node->edge_len);
+  moved->parent = node->parent;
+  moved->tick = node->tick;
+  moved->child_count = node->child_count;
+  moved->child_cap = node->child_cap;
+  moved->owner_count = node->owner_count;
+  moved->owner_cap = node->owner_cap;
+  moved->link = node->link;
+  moved->owners = node->owners;
+  if (moved->is_leaf()) {
+    QueueTakeOver(moved);
+  } else {
+    NodeT** ptrs = moved->child_ptrs();
+    for (uint32_t i = 0; i < moved->child_count; ++i) ptrs[i]->parent = moved;
+  }
+  ReplaceChild(moved->parent, node, moved);
+  FreeShell(node);  // its owner array and child block now belong to `moved`
+  return moved;
+}
+
+// Merges `node` with its only child when both have the same owners (after a
+// tenant removal, the boundary between them no longer means anything).
+template <typename Unit>
+void TreeCore<Unit>::TryMerge(NodeT* node) {
+  if (node == root_ || node->child_count != 1) return;
+  NodeT* child = node->child_ptrs()[0];
+  if (child->owner_count != node->owner_count) return;
+  const Owner* a = node->owner_data();
+  Owner* b = child->owner_data();
+  for (uint32_t i = 0; i < node->owner_count; ++i) {
+    if (a[i].tenant != b[i].tenant) return;
+  }
+  for (uint32_t i = 0; i < node->owner_count; ++i) b[i].tick = std::max(a[i].tick, b[i].tick);
+
+  NodeT* merged = AllocNode(node->edge_len + child->edge_len);
+  std::memcpy(merged->buffer(), node->edge(), node->edge_len * sizeof(Unit));
+  std::memcpy(merged->buffer() + node->edge_len, child->edge(), child->edge_len * sizeof(Unit));
+  merged->tick = std::max(node->tick, child->tick);
+  // The lower node's owners, children and queue position move over.
+  merged->child_count = child->child_count;
+  merged->child_cap = child->child_cap;
+  merged->owner_count = child->owner_count;
+  merged->owner_cap = child->owner_cap;
+  merged->link = child->link;
+  merged->owners = child->owners;
+  if (merged->is_leaf()) {
+    QueueTakeOver(merged);
+  } else {
+    NodeT** ptrs = merged->child_ptrs();
+    for (uint32_t i = 0; i < merged->child_count; ++i) ptrs[i]->parent = merged;
+  }
+  ReplaceChild(node->parent, node, merged);
+  FreeChildBlock(node);
+  FreeOwnerHeap(node);
+  FreeShell(node);
+  FreeShell(child);
+}
+
+// Frees a detached subtree (iteratively), unqueueing its leaves.
+template <typename Unit>
+void TreeCore<Unit>::FreeSubtree(NodeT* top) {
+  std::vector<NodeT*> stack{top};
+  while (!stack.empty()) {
+    NodeT* node = stack.back();
+    stack.pop_back();
+    if (node->is_leaf()) {
+      QueueUnlink(node);
+    } else {
+      NodeT** ptrs = node->child_ptrs();
+      stack.insert(stack.end(), ptrs, ptrs + node->child_count);
+      FreeChildBlock(node);
+    }
+    SubFrom(stored_units_, node->edge_len);
+    FreeOwnerHeap(node);
+    FreeShell(node);
+  }
+}
+
+template <typename Unit>
+void TreeCore<Unit>::InsertLocked(const Unit* key, size_t units, TenantId tenant, uint64_t tick, NodeT* start,
+                                  size_t start_units) {
+  ++version_;
+  size_t gained = 0;
+  // The path above `start` was matched already: own and stamp it.
+  for (NodeT* node = start; node != root_; node = node->parent) {
+    StoreTick(node->tick, tick);
+    const int owner = FindOwner(node, tenant);
+    if (owner >= 0) {
+      StoreTick(node->owner_data()[owner].tick, tick);
+    } else {
+      AddOwner(node, tenant, tick);
+      gained += node->edge_len;
+    }
+  }
+  NodeT* node = start;
+  size_t pos = start_units;
+  while (pos < units) {
+    NodeT* child = FindChild(node, key + pos);
+    if (child == nullptr) {
+      const size_t len = units - pos;
+      NodeT* leaf = NewNode(key + pos, len);
+      leaf->tick = tick;
+      AddOwner(leaf, tenant, tick);
+      AttachChild(node, leaf);
+      QueuePushFront(leaf, tick);
+      AddTo(stored_units_, len);
+      gained += len;
+      break;
+    }
+    const size_t m = Aligned(MismatchUnits(child->edge(), key + pos, std::min(child->edge_len, units - pos)));
+    int owner = FindOwner(child, tenant);
+    if (m < child->edge_len) {
+      if (owner >= 0 && pos + m == units) {
+        // The key ends inside a node the tenant already owns: just a use.
+        StoreTick(child->tick, tick);
+        StoreTick(child->owner_data()[owner].tick, tick);
+        break;
+      }
+      child = Split(child, m);  // same owners, so `owner` is still right
+    }
+    StoreTick(child->tick, tick);
+    if (owner >= 0) {
+      StoreTick(child->owner_data()[owner].tick, tick);
+    } else {
+      AddOwner(child, tenant, tick);
+      gained += child->edge_len;
+    }
+    pos += m;
+    node = child;
+  }
+  if (gained > 0) Credit(tenant, gained);
+}
+
+template <typename Unit>
+void TreeCore<Unit>::Insert(absl::Span<const Unit> key, TenantId tenant) {
+  const size_t units = Aligned(key.size());
+  if (units == 0 || tenant == kNoTenant) return;
+  Descent d;
+  uint64_t seen_version = 0;
+  {
+    // Fast path: the tenant already owns the whole key (a repeated prompt).
+    absl::ReaderMutexLock lock(&mu_);
+    d = Descend(key.data(), units);
+    if (d.matched == units && FindOwner(d.deepest, tenant) >= 0) {
+      TouchOwnerPath(d.deepest, tenant, NextTick());
+      return;
+    }
+    seen_version = version_;
+  }
+  absl::MutexLock lock(&mu_);
+  if (version_ == seen_version) {
+    // Nothing changed the structure meanwhile: resume where the descent ended.
+    InsertLocked(key.data(), units, tenant, NextTick(), d.base, d.base_units);
+  } else {
+    InsertLocked(key.data(), units, tenant, NextTick(), root_, 0);
+  }
+  MaybeEvictInline();
+}
+
+template <typename Unit>
+bool TreeCore<Unit>::RemovedSince(uint64_t seen, TenantId tenant) const {
+  if (removals_ - seen > kRemovedRing) return true;  // too many to tell: be safe
+  for (uint64_t i = seen + 1; i <= removals_; ++i) {
+    if (removed_ring_[i % kRemovedRing] == tenant) return true;
+  }
+  return false;
+}
+
+template <typename Unit>
+typename TreeCore<Unit>::Result TreeCore<Unit>::MatchAndInsert(
+    absl::Span<const Unit> key, absl::FunctionRef<TenantId(const PrefixMatch&)> choose) {
+  Result result;
+  const size_t units = Aligned(key.size());
+  result.match.key_units = units;
+  uint64_t seen_removals = 0;
+  uint64_t seen_version = 0;
+  Descent d;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    if (units > 0) {
+      d = Descend(key.data(), units);
+      if (d.deepest != nullptr) {
+        result.match.matched_units = d.matched;
+        FillOwners(d.deepest, result.match);
+        TouchPath(d.deepest, UseTick());
+      }
+    }
+    seen_removals = removals_;
+    seen_version = version_;
+    result.chosen = choose(result.match);
+    if (result.chosen == kNoTenant || units == 0) return result;
+    if (d.matched == units && FindOwner(d.deepest, result.chosen) >= 0) {
+      TouchOwnerPath(d.deepest, result.chosen, NextTick());
+      return result;
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  // The decision was made under the shared lock; if the chosen tenant was
+  // removed since, do not bring it back.
+  if (removals_ != seen_removals && RemovedSince(seen_removals, result.chosen)) return result;
+  if (version_ == seen_version) {
+    // Nothing changed the structure meanwhile: one descent in all.
+    InsertLocked(key.data(), units, result.chosen, NextTick(), d.base, d.base_units);
+  } else {
+    InsertLocked(key.data(), units, result.chosen, NextTick(), root_, 0);
+  }
+  MaybeEvictInline();
+  return result;
+}
+
+// ----------------------------------------------------------------------------
+// Tenant removal.
+
+template <typename Unit>
+void TreeCore<Unit>::RemoveTenant(TenantId tenant) {
+  if (tenant == kNoTenant) return;
+  absl::MutexLock lock(&mu_);
+  ++version_;
+  ++removals_;
+  removed_ring_[removals_ % kRemovedRing] = tenant;
+  {
+    absl::MutexLock stats_lock(&stats_mu_);
+    if (tenant_units_.erase(tenant) == 0) return;  // owns nothing
+  }
+  // Walk the tenant's (prefix-closed) subtree. `survivors` lists the nodes
+  // that keep other owners, parents before children.
+  std::vector<NodeT*> stack;
+  std::vector<NodeT*> survivors;
+  auto push_owned_children = [&](const NodeT* node) {
+    if (node->is_leaf()) return;
+    NodeT** ptrs = node->child_ptrs();
+    for (uint32_t i = 0; i < node->child_count; ++i) {
+      if (FindOwner(ptrs[i], tenant) >= 0) stack.push_back(ptrs[i]);
+    }
+  };
+  push_owned_children(root_);
+  while (!stack.empty()) {
+    NodeT* node = stack.back();
+    stack.pop_back();
+    RemoveOwnerAt(node, FindOwner(node, tenant));
+    if (node->owner_count == 0) {
+      // Only the tenant owned it, hence its whole subtree: free it.
+      NodeT* parent = node->parent;
+      if (DetachChild(parent, node)) QueuePushFront(parent, LoadTick(parent->tick));
+      FreeSubtree(node);
+    } else {
+      survivors.push_back(node);
+      push_owned_children(node);
+    }
+  }
+  // Children first, so a merge never frees a node still to be visited.
+  for (auto it = survivors.rbegin(); it != survivors.rend(); ++it) TryMerge(*it);
+}
+
+// ----------------------------------------------------------------------------
+// Eviction.
+
+template <typename Unit>
+size_t TreeCore<Unit>::EvictLeaf(NodeT* leaf) {
+  NodeT* parent = leaf->parent;
+  const size_t len = leaf->edge_len;
+  const uint64_t last_use = LoadTick(leaf->tick);
+  QueueUnlink(leaf);
+  {
+    absl::MutexLock stats_lock(&stats_mu_);
+    const Owner* owners = leaf->owner_data();
+    for (uint32_t i = 0; i < leaf->owner_count; ++i) {
+      auto it = tenant_units_.find(owners[i].tenant);
+      if (it == tenant_units_.end()) continue;  // cannot happen
+      it->second -= len;
+      if (it->second == 0) tenant_units_.erase(it);
+    }
+  }
+  SubFrom(stored_units_, len);
+  AddTo(evicted_total_, len);
+  const bool parent_became_leaf = DetachChild(parent, leaf);
+  FreeOwnerHeap(leaf);
+  FreeShell(leaf);
+  // Next in line, unless it was used after the leaf it just lost.
+  if (parent_became_leaf) QueuePushBack(parent, last_use);
+  return len;
+}
+
+template <typename Unit>
+size_t TreeCore<Unit>::EvictToLocked(size_t target_units) {
+  size_t evicted = 0;
+  if (stored_units() > target_units) ++version_;
+  while (stored_units() > target_units && queue_tail_ != nullptr) {
+    NodeT* leaf = queue_tail_;
+    AddTo(examined_total_, 1);
+    const uint64_t tick = LoadTick(leaf->tick);
+    if (tick > leaf->link.leaf.queued) {
+      // Used since queued: second chance.
+      QueueUnlink(leaf);
+      QueuePushFront(leaf, tick);
+      continue;
+    }
+    evicted += EvictLeaf(leaf);
+  }
+  return evicted;
+}
+
+template <typename Unit>
+void TreeCore<Unit>::MaybeEvictInline() {
+  if (options_.evict_inline && options_.budget_units > 0 && stored_units() > options_.budget_units) {
+    EvictToLocked(options_.budget_units);
+  }
+}
+
+template <typename Unit>
+size_t TreeCore<Unit>::EvictTo(size_t target_units) {
+  absl::MutexLock lock(&mu_);
+  return EvictToLocked(target_units);
+}
+
+// ----------------------------------------------------------------------------
+// Statistics and checks.
+
+template <typename Unit>
+size_t TreeCore<Unit>::memory_bytes() const {
+  size_t table;
+  {
+    absl::ReaderMutexLock lock(&stats_mu_);
+    table = tenant_units_.capacity() * (sizeof(std::pair<const TenantId, size_t>) + 1);
+  }
+  return sizeof(*this) + node_bytes_.load(std::memory_order_relaxed) + table;
+}
+
+template <typename Unit>
+size_t TreeCore<Unit>::tenant_units(TenantId tenant) const {
+  absl::ReaderMutexLock lock(&stats_mu_);
+  auto it = tenant_units_.find(tenant);
+  return it == tenant_units_.end() ? 0 : it->second;
+}
+
+template <typename Unit>
+absl::Status TreeCore<Unit>::CheckInvariants() const {
+  absl::ReaderMutexLock lock(&mu_);
+  size_t stored = 0;
+  size_t nodes = 0;
+  size_t bytes = 0;
+  absl::flat_hash_map<TenantId, size_t> units;
+  absl::flat_hash_set<const NodeT*> leaves;
+  std::vector<const NodeT*> stack{root_};
+  if (root_->edge_len != 0 || root_->owner_count != 0 || root_->parent != nullptr) {
+    return absl::InternalError("root has an edge, owners or a parent");
+  }
+  while (!stack.empty()) {
+    const NodeT* node = stack.back();
+    stack.pop_back();
+    bytes += NodeT::AllocBytes(node->edge_off + node->edge_len) + NodeT::ChildBlockBytes(node->child_cap) +
+             (node->owner_cap > 1 ? node->owner_cap * sizeof(Owner) : 0);
+    if (node != root_) {
+      ++nodes;
+      stored += node->edge_len;
+      if (node->edge_len == 0 || node->edge_len % page_ != 0) {
+        return absl::InternalError(absl::StrCat("edge of ", node->edge_len, " units, page ", page_));
+      }
+      if (node->edge_off > node->edge_len) return absl::InternalError("dead head larger than the edge");
+      if (node->owner_count == 0) return absl::InternalError("node without owners");
+      if (node->owner_count > node->owner_cap || (node->owner_cap > 1 && node->owner_count < 2)) {
+        return absl::InternalError("owner array size/capacity mismatch");
+      }
+      const Owner* owners = node->owner_data();
+      for (uint32_t i = 0; i < node->owner_count; ++i) {
+        if (owners[i].tenant == kNoTenant) return absl::InternalError("kNoTenant owns a node");
+        if (i > 0 && owners[i - 1].tenant >= owners[i].tenant) {
+          return absl::InternalError("owners not sorted/unique");
+        }
+        if (node->parent != root_ && FindOwner(node->parent, owners[i].tenant) < 0) {
+          return absl::InternalError(absl::StrCat("ownership not prefix-closed for tenant ", owners[i].tenant));
+        }
+        units[owners[i].tenant] += node->edge_len;
+      }
+      if (node->is_leaf()) leaves.insert(node);
+    }
+    if (node->is_leaf()) {
+      if (node->child_count != 0) return absl::InternalError("leaf with a child count");
+      continue;
+    }
+    if (node->child_count == 0 || node->child_count > node->child_cap) {
+      return absl::InternalError("child array size/capacity mismatch");
+    }
+    const NodeT* const* ptrs = node->child_ptrs();
+    const Unit* firsts = node->child_firsts();
+    for (uint32_t i = 0; i < node->child_count; ++i) {
+      const NodeT* child = ptrs[i];
+      if (child->parent != node) return absl::InternalError("wrong parent pointer");
+      if (firsts[i] != child->edge()[0]) return absl::InternalError("stale first unit");
+      if (i > 0 && firsts[i - 1] > firsts[i]) return absl::InternalError("children not sorted");
+      for (uint32_t j = 0; j < i; ++j) {
+        if (firsts[j] == firsts[i] &&
+            std::memcmp(ptrs[j]->edge(), child->edge(), page_ * sizeof(Unit)) == 0) {
+          return absl::InternalError("two children share a first page");
+        }
+      }
+      stack.push_back(child);
+    }
+  }
+  size_t queued = 0;
+  const NodeT* prev = nullptr;
+  for (const NodeT* node = queue_head_; node != nullptr; node = node->link.leaf.next) {
+    if (!leaves.contains(node)) return absl::InternalError("queued node is not a leaf of the tree");
+    if (node->link.leaf.prev != prev) return absl::InternalError("broken queue links");
+    prev = node;
+    if (++queued > leaves.size()) return absl::InternalError("queue longer than the leaf count");
+  }
+  if (prev != queue_tail_) return absl::InternalError("queue tail mismatch");
+  if (queued != leaves.size()) {
+    return absl::InternalError(absl::StrCat(queued, " queued leaves, ", leaves.size(), " leaves"));
+  }
+  if (stored != stored_units()) {
+    return absl::InternalError(absl::StrCat("stored_units ", stored_units(), ", recount ", stored));
+  }
+  if (nodes != node_count()) {
+    return absl::InternalError(absl::StrCat("node_count ", node_count(), ", recount ", nodes));
+  }
+  if (bytes != node_bytes_.load(std::memory_order_relaxed)) {
+    return absl::InternalError(absl::StrCat("node bytes ", node_bytes_.load(), ", recount ", bytes));
+  }
+  absl::ReaderMutexLock stats_lock(&stats_mu_);
+  if (units != tenant_units_) {
+    return absl::InternalError(absl::StrCat("tenant table of ", tenant_units_.size(),
+                                            " tenants differs from the recount of ", units.size()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace radix_internal
+
+// ----------------------------------------------------------------------------
+// RadixTree: the public face.
+
+template <typename Unit>
+RadixTree<Unit>::RadixTree(TreeOptions options)
+    : core_(std::make_unique<radix_internal::TreeCore<Unit>>(options)) {}
+
+template <typename Unit>
+RadixTree<Unit>::~RadixTree() = default;
+
+template <typename Unit>
+PrefixMatch RadixTree<Unit>::Match(absl::Span<const Unit> key) const {
+  return core_->Match(key);
+}
+
+template <typename Unit>
+void RadixTree<Unit>::Insert(absl::Span<const Unit> key, TenantId tenant) {
+  core_->Insert(key, tenant);
+}
+
+template <typename Unit>
+typename RadixTree<Unit>::MatchInsertResult RadixTree<Unit>::MatchAndInsert(
+    absl::Span<const Unit> key, absl::FunctionRef<TenantId(const PrefixMatch&)> choose) {
+  return core_->MatchAndInsert(key, choose);
+}
+
+template <typename Unit>
+void RadixTree<Unit>::RemoveTenant(TenantId tenant) {
+  core_->RemoveTenant(tenant);
+}
+
+template <typename Unit>
+size_t RadixTree<Unit>::EvictTo(size_t target_units) {
+  return core_->EvictTo(target_units);
+}
+
+template <typename Unit>
+size_t RadixTree<Unit>::Evict() {
+  const size_t budget = core_->options().budget_units;
+  return budget == 0 ? 0 : core_->EvictTo(budget);
+}
+
+template <typename Unit>
+size_t RadixTree<Unit>::stored_units() const {
+  return core_->stored_units();
+}
+
+template <typename Unit>
+size_t RadixTree<Unit>::node_count() const {
+  return core_->node_count();
+}
+
+template <typename Unit>
+size_t RadixTree<Unit>::memory_bytes() const {
+  return sizeof(*this) + core_->memory_bytes();
+}
+
+template <typename Unit>
+size_t RadixTree<Unit>::tenant_units(TenantId tenant) const {
+  return core_->tenant_units(tenant);
+}
+
+template <typename Unit>
+size_t RadixTree<Unit>::evicted_units_total() const {
+  return core_->evicted_units_total();
+}
+
+template <typename Unit>
+size_t RadixTree<Unit>::eviction_examined_total() const {
+  return core_->eviction_examined_total();
+}
+
+template <typename Unit>
+const TreeOptions& RadixTree<Unit>::options() const {
+  return core_->options();
+}
+
+template <typename Unit>
+absl::Status RadixTree<Unit>::CheckInvariantsForTesting() const {
+  return core_->CheckInvariants();
+}
+
+template class RadixTree<uint8_t>;
+template class RadixTree<uint32_t>;
+
+}  // namespace smg

@@ -1,0 +1,842 @@
+#include "smgcore/radix_tree.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace smg {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAreArray;
+
+using Tokens = std::vector<uint32_t>;
+
+// Unbounded trees, unless a test is about eviction.
+TreeOptions Unbounded(size_t page_size = 1) {
+  TreeOptions o;
+  o.page_size = page_size;
+  o.budget_units = 0;
+  return o;
+}
+
+std::vector<TenantId> Owners(const PrefixMatch& m) { return {m.owners.begin(), m.owners.end()}; }
+
+Tokens Seq(size_t n, uint32_t start) {
+  Tokens t(n);
+  for (size_t i = 0; i < n; ++i) t[i] = start + static_cast<uint32_t>(i);
+  return t;
+}
+
+std::string RandomBytes(std::mt19937_64& rng, size_t n) {
+  std::string s(n, '\0');
+  for (char& c : s) c = static_cast<char>(rng() & 0xff);
+  return s;
+}
+
+#define EXPECT_TREE_OK(tree) EXPECT_EQ((tree).CheckInvariantsForTesting(), absl::OkStatus())
+
+// ---------------------------------------------------------------------------
+// Basics.
+
+TEST(RadixTreeTest, EmptyTree) {
+  TextTree tree(Unbounded());
+  PrefixMatch m = tree.Match(TextKey("abc"));
+  EXPECT_EQ(m.matched_units, 0u);
+  EXPECT_EQ(m.key_units, 3u);
+  EXPECT_THAT(m.owners, IsEmpty());
+  EXPECT_EQ(tree.stored_units(), 0u);
+  EXPECT_EQ(tree.node_count(), 0u);
+  EXPECT_GT(tree.memory_bytes(), 0u);
+  EXPECT_EQ(tree.tenant_units(1), 0u);
+  EXPECT_TREE_OK(tree);
+}
+
+TEST(RadixTreeTest, EmptyKey) {
+  TextTree tree(Unbounded());
+  tree.Insert(TextKey(""), 1);
+  EXPECT_EQ(tree.stored_units(), 0u);
+  PrefixMatch m = tree.Match(TextKey(""));
+  EXPECT_EQ(m.matched_units, 0u);
+  EXPECT_EQ(m.key_units, 0u);
+  int calls = 0;
+  auto r = tree.MatchAndInsert(TextKey(""), [&](const PrefixMatch&) {
+    ++calls;
+    return TenantId{1};
+  });
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(r.chosen, 1u);
+  EXPECT_EQ(tree.stored_units(), 0u);
+  EXPECT_EQ(tree.node_count(), 0u);
+  EXPECT_TREE_OK(tree);
+}
+
+TEST(RadixTreeTest, NoTenantInsertIsIgnored) {
+  TextTree tree(Unbounded());
+  tree.Insert(TextKey("abc"), kNoTenant);
+  EXPECT_EQ(tree.stored_units(), 0u);
+  tree.RemoveTenant(kNoTenant);
+  tree.RemoveTenant(42);  // unknown
+  EXPECT_TREE_OK(tree);
+}
+
+TEST(RadixTreeTest, PageSizeZeroIsOne) {
+  TextTree tree(TreeOptions{.page_size = 0});
+  EXPECT_EQ(tree.options().page_size, 1u);
+  tree.Insert(TextKey("ab"), 1);
+  EXPECT_EQ(tree.Match(TextKey("ax")).matched_units, 1u);
+  TokenTree huge(TreeOptions{.page_size = size_t{1} << 40});
+  EXPECT_EQ(huge.options().page_size, kMaxTreePageSize);
+}
+
+TEST(RadixTreeTest, TokenKeyShorterThanPage) {
+  TokenTree tree(Unbounded(16));
+  Tokens key = Seq(15, 100);
+  tree.Insert(key, 1);
+  EXPECT_EQ(tree.stored_units(), 0u);
+  PrefixMatch m = tree.Match(key);
+  EXPECT_EQ(m.matched_units, 0u);
+  EXPECT_EQ(m.key_units, 0u);
+  EXPECT_TREE_OK(tree);
+}
+
+TEST(RadixTreeTest, TokenPageAlignment) {
+  TokenTree tree(Unbounded(16));
+  Tokens key = Seq(37, 1000);
+  tree.Insert(key, 7);
+  EXPECT_EQ(tree.stored_units(), 32u);
+  EXPECT_EQ(tree.tenant_units(7), 32u);
+
+  PrefixMatch m = tree.Match(key);
+  EXPECT_EQ(m.matched_units, 32u);
+  EXPECT_EQ(m.key_units, 32u);
+  EXPECT_THAT(Owners(m), ElementsAre(7u));
+
+  // Diverges at token 20: only the first whole page matches.
+  Tokens other = key;
+  other[20] = 5;
+  EXPECT_EQ(tree.Match(other).matched_units, 16u);
+  // Diverges at token 3: no whole page matches.
+  other = key;
+  other[3] = 5;
+  EXPECT_EQ(tree.Match(other).matched_units, 0u);
+  EXPECT_THAT(tree.Match(other).owners, IsEmpty());
+
+  // Inserting the variant that diverges at 20 splits at the page boundary 16.
+  other = key;
+  other[20] = 5;
+  tree.Insert(other, 8);
+  EXPECT_EQ(tree.node_count(), 3u);
+  EXPECT_EQ(tree.stored_units(), 48u);
+  EXPECT_EQ(tree.tenant_units(8), 32u);
+  EXPECT_THAT(Owners(tree.Match(Seq(16, 1000))), ElementsAre(8u, 7u));
+  EXPECT_TREE_OK(tree);
+}
+
+TEST(RadixTreeTest, TokenChildrenSharingFirstToken) {
+  // Two pages that start with the same token but differ later are different
+  // children: the whole first page decides.
+  TokenTree tree(Unbounded(4));
+  tree.Insert(Tokens{1, 2, 3, 4, 9, 9, 9, 9}, 1);
+  tree.Insert(Tokens{1, 2, 3, 5, 8, 8, 8, 8}, 2);
+  tree.Insert(Tokens{1, 7, 7, 7}, 3);
+  EXPECT_EQ(tree.node_count(), 3u);
+  EXPECT_EQ(tree.Match(Tokens{1, 2, 3, 5, 8, 8, 8, 8}).matched_units, 8u);
+  EXPECT_THAT(Owners(tree.Match(Tokens{1, 2, 3, 5, 8, 8, 8, 8})), ElementsAre(2u));
+  EXPECT_THAT(Owners(tree.Match(Tokens{1, 2, 3, 4, 0, 0, 0, 0})), ElementsAre(1u));
+  EXPECT_EQ(tree.Match(Tokens{1, 2, 3, 6}).matched_units, 0u);
+  EXPECT_THAT(Owners(tree.Match(Tokens{1, 7, 7, 7, 1})), ElementsAre(3u));
+  EXPECT_TREE_OK(tree);
+}
+
+TEST(RadixTreeTest, ExactPartialAndPrefixMatches) {
+  TextTree tree(Unbounded());
+  tree.Insert(TextKey("hello world"), 1);
+  EXPECT_EQ(tree.Match(TextKey("hello world")).matched_units, 11u);
+  EXPECT_EQ(tree.Match(TextKey("hello world and more")).matched_units, 11u);
+  EXPECT_EQ(tree.Match(TextKey("hello")).matched_units, 5u);       // a prefix of a stored key
+  EXPECT_EQ(tree.Match(TextKey("hello there")).matched_units, 6u);  // partway into the edge
+  EXPECT_EQ(tree.Match(TextKey("xyz")).matched_units, 0u);
+  EXPECT_THAT(Owners(tree.Match(TextKey("hello"))), ElementsAre(1u));
+  EXPECT_EQ(tree.node_count(), 1u);  // matching never splits
+  EXPECT_TREE_OK(tree);
+}
+
+TEST(RadixTreeTest, SplitMidEdge) {
+  TextTree tree(Unbounded());
+  tree.Insert(TextKey("abcdef"), 1);
+  tree.Insert(TextKey("abcxyz"), 2);
+  EXPECT_EQ(tree.node_count(), 3u);
+  EXPECT_EQ(tree.stored_units(), 9u);
+  EXPECT_EQ(tree.tenant_units(1), 6u);
+  EXPECT_EQ(tree.tenant_units(2), 6u);
+  PrefixMatch m = tree.Match(TextKey("abcq"));
+  EXPECT_EQ(m.matched_units, 3u);
+  EXPECT_THAT(Owners(m), ElementsAre(2u, 1u));  // 2 inserted last
+  EXPECT_THAT(Owners(tree.Match(TextKey("abcd"))), ElementsAre(1u));
+  EXPECT_THAT(Owners(tree.Match(TextKey("abcxyz!"))), ElementsAre(2u));
+  tree.Insert(TextKey("abcdef"), 1);
+  EXPECT_THAT(Owners(tree.Match(TextKey("abc"))), ElementsAre(1u, 2u));
+  EXPECT_TREE_OK(tree);
+}
+
+TEST(RadixTreeTest, ShorterKeyOfSameTenantDoesNotSplit) {
+  TextTree tree(Unbounded());
+  tree.Insert(TextKey("abcdef"), 1);
+  tree.Insert(TextKey("abc"), 1);
+  EXPECT_EQ(tree.node_count(), 1u);
+  EXPECT_EQ(tree.tenant_units(1), 6u);
+  tree.Insert(TextKey("abc"), 2);  // another tenant owns only the prefix
+  EXPECT_EQ(tree.node_count(), 2u);
+  EXPECT_EQ(tree.tenant_units(2), 3u);
+  EXPECT_EQ(tree.stored_units(), 6u);
+  EXPECT_THAT(Owners(tree.Match(TextKey("abcdef"))), ElementsAre(1u));
+  EXPECT_THAT(Owners(tree.Match(TextKey("abc"))), ElementsAre(2u, 1u));
+  EXPECT_THAT(Owners(tree.Match(TextKey("ab"))), ElementsAre(2u, 1u));
+  EXPECT_TREE_OK(tree);
+}
+
+TEST(RadixTreeTest, OwnersMostRecentlyUsedFirst) {
+  TextTree tree(Unbounded());
+  for (TenantId t : {3u, 1u, 2u}) tree.Insert(TextKey("prompt"), t);
+  EXPECT_THAT(Owners(tree.Match(TextKey("prompt"))), ElementsAre(2u, 1u, 3u));
+  tree.Insert(TextKey("prompt"), 3);  // fast path: already owned
+  EXPECT_THAT(Owners(tree.Match(TextKey("prompt"))), ElementsAre(3u, 2u, 1u));
+  auto r = tree.MatchAndInsert(TextKey("prompt!"), [](const PrefixMatch& m) {
+    EXPECT_EQ(m.matched_units, 6u);
+    EXPECT_EQ(m.key_units, 7u);
+    return m.owners.back();  // the least recent one
+  });
+  EXPECT_EQ(r.chosen, 1u);
+  EXPECT_THAT(Owners(r.match), ElementsAre(3u, 2u, 1u));
+  EXPECT_THAT(Owners(tree.Match(TextKey("prompt"))), ElementsAre(1u, 3u, 2u));
+  EXPECT_THAT(Owners(tree.Match(TextKey("prompt!"))), ElementsAre(1u));
+  EXPECT_EQ(tree.tenant_units(1), 7u);
+  EXPECT_EQ(tree.tenant_units(2), 6u);
+  EXPECT_TREE_OK(tree);
+}
+
+TEST(RadixTreeTest, MatchAndInsertCallsChooseOnceAndMayReadStats) {
+  TextTree tree(Unbounded());
+  tree.Insert(TextKey("system prompt A"), 1);
+  int calls = 0;
+  auto r = tree.MatchAndInsert(TextKey("system prompt B"), [&](const PrefixMatch& m) {
+    ++calls;
+    // The accessors a policy uses inside the decision must not deadlock.
+    EXPECT_EQ(tree.tenant_units(1), 15u);
+    EXPECT_EQ(tree.stored_units(), 15u);
+    EXPECT_GT(tree.memory_bytes(), 0u);
+    EXPECT_EQ(tree.node_count(), 1u);
+    EXPECT_EQ(tree.evicted_units_total(), 0u);
+    EXPECT_EQ(m.matched_units, 14u);
+    return TenantId{2};
+  });
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(r.chosen, 2u);
+  EXPECT_EQ(r.match.matched_units, 14u);
+  EXPECT_EQ(tree.tenant_units(2), 15u);
+  EXPECT_EQ(tree.stored_units(), 16u);
+
+  // kNoTenant: nothing is inserted.
+  calls = 0;
+  r = tree.MatchAndInsert(TextKey("other"), [&](const PrefixMatch&) {
+    ++calls;
+    return kNoTenant;
+  });
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(r.chosen, kNoTenant);
+  EXPECT_EQ(tree.Match(TextKey("other")).matched_units, 0u);
+
+  // Already owned: a recency refresh, no structural change.
+  const size_t nodes = tree.node_count();
+  r = tree.MatchAndInsert(TextKey("system prompt A"), [](const PrefixMatch& m) { return m.owners.front(); });
+  EXPECT_EQ(r.chosen, 1u);
+  EXPECT_EQ(tree.node_count(), nodes);
+  EXPECT_TREE_OK(tree);
+}
+
+TEST(RadixTreeTest, TenantUnitsAccounting) {
+  TextTree tree(Unbounded());
+  tree.Insert(TextKey("aaaa"), 1);
+  tree.Insert(TextKey("aabb"), 2);
+  tree.Insert(TextKey("aabbcc"), 1);
+  tree.Insert(TextKey("zz"), 3);
+  EXPECT_EQ(tree.tenant_units(1), 8u);  // aaaa + bbcc... = a,a,a,a / b,b,c,c
+  EXPECT_EQ(tree.tenant_units(2), 4u);
+  EXPECT_EQ(tree.tenant_units(3), 2u);
+  EXPECT_EQ(tree.stored_units(), 10u);
+  tree.RemoveTenant(1);
+  EXPECT_EQ(tree.tenant_units(1), 0u);
+  EXPECT_EQ(tree.tenant_units(2), 4u);
+  EXPECT_EQ(tree.stored_units(), 6u);
+  EXPECT_TREE_OK(tree);
+}
+
+TEST(RadixTreeTest, RemoveTenantFreesNodesAndMemory) {
+  TextTree tree(Unbounded());
+  const size_t empty_bytes = tree.memory_bytes();
+  tree.Insert(TextKey("abcdef"), 1);
+  const size_t one_bytes = tree.memory_bytes();
+  tree.Insert(TextKey("abcxyz"), 2);
+  tree.Insert(TextKey("qqq"), 2);
+  EXPECT_EQ(tree.node_count(), 4u);
+  const size_t both_bytes = tree.memory_bytes();
+  EXPECT_GT(both_bytes, one_bytes);
+
+  tree.RemoveTenant(2);
+  EXPECT_TREE_OK(tree);
+  EXPECT_EQ(tree.node_count(), 1u);  // "abc" + "def" merged back
+  EXPECT_EQ(tree.stored_units(), 6u);
+  EXPECT_EQ(tree.tenant_units(2), 0u);
+  EXPECT_LT(tree.memory_bytes(), both_bytes);
+  EXPECT_LE(tree.memory_bytes(), one_bytes + 64);  // the tenant table keeps its capacity
+  EXPECT_EQ(tree.Match(TextKey("abcxyz")).matched_units, 3u);
+  EXPECT_THAT(Owners(tree.Match(TextKey("abcxyz"))), ElementsAre(1u));
+
+  tree.RemoveTenant(1);
+  EXPECT_TREE_OK(tree);
+  EXPECT_EQ(tree.node_count(), 0u);
+  EXPECT_EQ(tree.stored_units(), 0u);
+  EXPECT_LE(tree.memory_bytes(), empty_bytes + 64);
+  EXPECT_EQ(tree.Match(TextKey("abcdef")).matched_units, 0u);
+
+  // Re-inserting works, also for a removed tenant.
+  tree.Insert(TextKey("abcdef"), 2);
+  EXPECT_THAT(Owners(tree.Match(TextKey("abcdef"))), ElementsAre(2u));
+  EXPECT_EQ(tree.tenant_units(2), 6u);
+  EXPECT_TREE_OK(tree);
+}
+
+TEST(RadixTreeTest, RemoveTenantKeepsSharedPathsAndMerges) {
+  TokenTree tree(Unbounded(2));
+  Tokens base = Seq(40, 1);
+  for (TenantId t = 1; t <= 4; ++t) {
+    Tokens k = base;
+    k.resize(10 + 8 * t);
+    k.push_back(1000 + t);
+    k.push_back(2000 + t);
+    tree.Insert(k, t);
+  }
+  EXPECT_TREE_OK(tree);
+  const size_t nodes = tree.node_count();
+  tree.RemoveTenant(2);
+  EXPECT_TREE_OK(tree);
+  EXPECT_LT(tree.node_count(), nodes);
+  for (TenantId t : {1u, 3u, 4u}) {
+    Tokens k = base;
+    k.resize(10 + 8 * t);
+    k.push_back(1000 + t);
+    k.push_back(2000 + t);
+    EXPECT_EQ(tree.Match(k).matched_units, k.size()) << t;
+    EXPECT_EQ(tree.tenant_units(t), k.size()) << t;
+  }
+}
+
+TEST(RadixTreeTest, BinaryKeys) {
+  TextTree tree(Unbounded());
+  const std::string nul_b("a\0b", 3);
+  const std::string nul_c("a\0c", 3);
+  tree.Insert(TextKey(nul_b), 1);
+  tree.Insert(TextKey(nul_c), 2);
+  PrefixMatch m = tree.Match(TextKey(std::string("a\0", 2)));
+  EXPECT_EQ(m.matched_units, 2u);
+  EXPECT_THAT(m.owners, UnorderedElementsAreArray({1u, 2u}));
+  EXPECT_EQ(tree.Match(TextKey(std::string("a\0c\0", 4))).matched_units, 3u);
+
+  // Invalid UTF-8: 0xff 0xfe, lone continuation bytes, a truncated sequence.
+  tree.Insert(TextKey("\xff\xfe\x80\x80"), 3);
+  tree.Insert(TextKey("\xff\xfe\xbf"), 4);
+  tree.Insert(TextKey("\xe2\x82"), 5);
+  EXPECT_EQ(tree.Match(TextKey("\xff\xfe\x80\x81")).matched_units, 3u);
+  EXPECT_THAT(Owners(tree.Match(TextKey("\xff\xfe"))), ElementsAre(4u, 3u));
+  EXPECT_EQ(tree.Match(TextKey("\xe2\x82\xac")).matched_units, 2u);
+  EXPECT_EQ(tree.Match(TextKey("\xe2")).matched_units, 1u);
+
+  // Every byte value as a first unit: the root's children stay sorted.
+  for (int b = 255; b >= 0; --b) {
+    const std::string k{static_cast<char>(b), 'x', static_cast<char>(b)};
+    tree.Insert(TextKey(k), 6);
+  }
+  for (int b = 0; b < 256; ++b) {
+    const std::string k{static_cast<char>(b), 'x', static_cast<char>(b), 'y'};
+    EXPECT_EQ(tree.Match(TextKey(k)).matched_units, 3u) << b;
+  }
+  EXPECT_TREE_OK(tree);
+  tree.RemoveTenant(6);
+  EXPECT_TREE_OK(tree);
+  EXPECT_EQ(tree.Match(TextKey(nul_b)).matched_units, 3u);
+}
+
+TEST(RadixTreeTest, FourMebibyteKeys) {
+  std::mt19937_64 rng(7);
+  const std::string key = RandomBytes(rng, size_t{4} << 20);
+  TextTree tree(Unbounded());
+  tree.Insert(TextKey(key), 1);
+  EXPECT_EQ(tree.stored_units(), key.size());
+  EXPECT_EQ(tree.Match(TextKey(key)).matched_units, key.size());
+
+  std::string variant = key;
+  const size_t at = size_t{3} << 20;
+  variant[at] = static_cast<char>(variant[at] ^ 1);
+  EXPECT_EQ(tree.Match(TextKey(variant)).matched_units, at);
+  tree.Insert(TextKey(variant), 2);  // splits a 4 MiB edge
+  EXPECT_EQ(tree.node_count(), 3u);
+  EXPECT_EQ(tree.stored_units(), key.size() + (key.size() - at));
+  EXPECT_THAT(Owners(tree.Match(TextKey(key.substr(0, 100)))), ElementsAre(2u, 1u));
+  // The split leaves no dead copy of the 3 MiB head behind.
+  EXPECT_LT(tree.memory_bytes(), tree.stored_units() + 4096);
+  EXPECT_TREE_OK(tree);
+  tree.RemoveTenant(1);
+  EXPECT_EQ(tree.node_count(), 1u);  // merged back into one 4 MiB node
+  EXPECT_EQ(tree.Match(TextKey(variant)).matched_units, variant.size());
+  tree.RemoveTenant(2);
+  EXPECT_EQ(tree.node_count(), 0u);
+  EXPECT_TREE_OK(tree);
+
+  // 1 Mi tokens (4 MiB) in a paged token tree.
+  TokenTree tokens(Unbounded(16));
+  Tokens big(size_t{1} << 20);
+  for (uint32_t& t : big) t = static_cast<uint32_t>(rng());
+  tokens.Insert(big, 1);
+  Tokens big2 = big;
+  big2[500000] ^= 1;
+  tokens.Insert(big2, 2);
+  EXPECT_EQ(tokens.Match(big2).matched_units, big2.size());
+  EXPECT_EQ(tokens.Match(big).matched_units, big.size());
+  EXPECT_EQ(tokens.stored_units(), big.size() + (big.size() - 500000 / 16 * 16));
+  tokens.RemoveTenant(2);
+  EXPECT_EQ(tokens.stored_units(), big.size());
+  EXPECT_TREE_OK(tokens);
+}
+
+TEST(RadixTreeTest, DeepTree) {
+  // A key that branches at every 4th byte: a chain thousands of nodes deep.
+  // Everything (match, remove, eviction, destruction) must be iterative.
+  std::mt19937_64 rng(11);
+  const size_t depth = 2000;
+  const std::string spine = RandomBytes(rng, 4 * depth + 8);
+  TextTree tree(Unbounded());
+  tree.Insert(TextKey(spine), 1);
+  for (size_t i = 1; i <= depth; ++i) {
+    std::string branch = spine.substr(0, 4 * i);
+    branch.push_back(static_cast<char>(spine[4 * i] ^ 0x55));
+    tree.Insert(TextKey(branch), static_cast<TenantId>(2 + i % 3));
+  }
+  EXPECT_GT(tree.node_count(), 2 * depth);
+  EXPECT_EQ(tree.Match(TextKey(spine)).matched_units, spine.size());
+  EXPECT_TREE_OK(tree);
+  tree.RemoveTenant(3);
+  EXPECT_TREE_OK(tree);
+  tree.EvictTo(tree.stored_units() / 2);
+  EXPECT_TREE_OK(tree);
+  // The destructor frees the rest.
+}
+
+// ---------------------------------------------------------------------------
+// Randomized comparison against a brute-force model.
+
+template <typename Unit>
+class ReferenceModel {
+ public:
+  using Key = std::vector<Unit>;
+  // Element-wise order (std::less on byte vectors trips a GCC 12 -O3
+  // -Wstringop-overread false positive).
+  struct KeyLess {
+    bool operator()(const Key& a, const Key& b) const {
+      return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
+                                          [](Unit x, Unit y) { return x < y; });
+    }
+  };
+  using KeySet = std::set<Key, KeyLess>;
+  explicit ReferenceModel(size_t page) : page_(page) {}
+
+  Key Align(Key k) const {
+    k.resize(k.size() / page_ * page_);
+    return k;
+  }
+  void Insert(const Key& key, TenantId t) {
+    Key k = Align(key);
+    if (!k.empty()) keys_[t].insert(k);
+  }
+  void Remove(TenantId t) { keys_.erase(t); }
+
+  // Expected (matched units, owner set).
+  std::pair<size_t, std::set<TenantId>> Match(const Key& key) const {
+    const Key k = Align(key);
+    size_t best = 0;
+    for (const auto& [t, set] : keys_) {
+      for (const Key& s : set) best = std::max(best, Lcp(s, k));
+    }
+    std::set<TenantId> owners;
+    if (best == 0) return {0, owners};
+    for (const auto& [t, set] : keys_) {
+      for (const Key& s : set) {
+        if (Lcp(s, k) >= best) owners.insert(t);
+      }
+    }
+    return {best, owners};
+  }
+
+  // Units stored: every distinct page-aligned prefix, once.
+  size_t StoredUnits() const {
+    KeySet prefixes;
+    for (const auto& [t, set] : keys_) AddPrefixes(set, prefixes);
+    return prefixes.size() * page_;
+  }
+  size_t TenantUnits(TenantId t) const {
+    auto it = keys_.find(t);
+    if (it == keys_.end()) return 0;
+    KeySet prefixes;
+    AddPrefixes(it->second, prefixes);
+    return prefixes.size() * page_;
+  }
+
+ private:
+  size_t Lcp(const Key& a, const Key& b) const {
+    size_t n = 0;
+    while (n < a.size() && n < b.size() && a[n] == b[n]) ++n;
+    return n / page_ * page_;
+  }
+  void AddPrefixes(const KeySet& set, KeySet& out) const {
+    for (const Key& s : set) {
+      for (size_t len = page_; len <= s.size(); len += page_) out.insert(Key(s.begin(), s.begin() + len));
+    }
+  }
+
+  size_t page_;
+  std::map<TenantId, KeySet> keys_;
+};
+
+template <typename Unit>
+void RunRandomized(size_t page, std::vector<Unit> alphabet, size_t max_len, uint64_t seed) {
+  RadixTree<Unit> tree(Unbounded(page));
+  ReferenceModel<Unit> model(page);
+  std::mt19937_64 rng(seed);
+  constexpr TenantId kTenants = 6;
+  auto random_key = [&] {
+    std::vector<Unit> k(rng() % (max_len + 1));
+    for (Unit& u : k) u = alphabet[rng() % alphabet.size()];
+    return k;
+  };
+  for (int op = 0; op < 3000; ++op) {
+    const int kind = static_cast<int>(rng() % 100);
+    const std::vector<Unit> key = random_key();
+    const TenantId tenant = static_cast<TenantId>(1 + rng() % kTenants);
+    if (kind < 40) {
+      tree.Insert(key, tenant);
+      model.Insert(key, tenant);
+    } else if (kind < 65) {
+      const PrefixMatch m = tree.Match(key);
+      const auto [units, owners] = model.Match(key);
+      ASSERT_EQ(m.key_units, key.size() / page * page) << "op " << op;
+      ASSERT_EQ(m.matched_units, units) << "op " << op;
+      ASSERT_THAT(Owners(m), UnorderedElementsAreArray(owners.begin(), owners.end())) << "op " << op;
+    } else if (kind < 95) {
+      const std::pair<size_t, std::set<TenantId>> expected = model.Match(key);
+      const TenantId pick = rng() % 8 == 0 ? kNoTenant : tenant;
+      int calls = 0;
+      auto r = tree.MatchAndInsert(key, [&](const PrefixMatch& m) {
+        ++calls;
+        EXPECT_EQ(m.matched_units, expected.first) << "op " << op;
+        EXPECT_THAT(Owners(m), UnorderedElementsAreArray(expected.second.begin(), expected.second.end()))
+            << "op " << op;
+        return pick;
+      });
+      ASSERT_EQ(calls, 1);
+      ASSERT_EQ(r.chosen, pick);
+      if (pick != kNoTenant) model.Insert(key, pick);
+    } else {
+      tree.RemoveTenant(tenant);
+      model.Remove(tenant);
+    }
+    if (op % 100 == 0 || kind >= 95) {
+      ASSERT_EQ(tree.CheckInvariantsForTesting(), absl::OkStatus()) << "op " << op;
+      ASSERT_EQ(tree.stored_units(), model.StoredUnits()) << "op " << op;
+      for (TenantId t = 1; t <= kTenants; ++t) ASSERT_EQ(tree.tenant_units(t), model.TenantUnits(t)) << "op " << op;
+    }
+  }
+  ASSERT_EQ(tree.CheckInvariantsForTesting(), absl::OkStatus());
+  ASSERT_EQ(tree.stored_units(), model.StoredUnits());
+}
+
+TEST(RadixTreeRandomTest, TextAgainstModel) {
+  RunRandomized<uint8_t>(1, {'a', 'b', 0x00, 0xff}, 10, 1);
+}
+
+TEST(RadixTreeRandomTest, TextBinaryAlphabet) {
+  RunRandomized<uint8_t>(1, {0x80, 0xc3}, 14, 2);
+}
+
+TEST(RadixTreeRandomTest, TokensPage4AgainstModel) {
+  RunRandomized<uint32_t>(4, {0u, 7u, 0xffffffffu}, 20, 3);
+}
+
+TEST(RadixTreeRandomTest, TokensPage1AgainstModel) {
+  RunRandomized<uint32_t>(1, {1u, 2u, 3u}, 10, 4);
+}
+
+// ---------------------------------------------------------------------------
+// Eviction.
+
+std::vector<std::string> DisjointKeys(size_t n, size_t len) {
+  // Shared "k" + distinct 5-digit id, padded: one internal node, n leaves.
+  std::vector<std::string> keys;
+  for (size_t i = 0; i < n; ++i) {
+    std::string k(1, 'k');
+    k.append(std::to_string(100000 + i));
+    k.resize(len, static_cast<char>('a' + i % 26));
+    keys.push_back(k);
+  }
+  return keys;
+}
+
+TEST(RadixTreeEvictionTest, EvictRespectsBudget) {
+  TextTree tree(TreeOptions{.page_size = 1, .budget_units = 1000});
+  for (const std::string& k : DisjointKeys(100, 50)) tree.Insert(TextKey(k), 1 + static_cast<TenantId>(k[6] % 4));
+  const size_t before = tree.stored_units();
+  EXPECT_GT(before, 1000u);
+  const size_t evicted = tree.Evict();
+  EXPECT_LE(tree.stored_units(), 1000u);
+  EXPECT_EQ(evicted, before - tree.stored_units());
+  EXPECT_EQ(tree.evicted_units_total(), evicted);
+  EXPECT_TREE_OK(tree);
+  EXPECT_EQ(tree.Evict(), 0u);  // already within budget
+  const size_t rest = tree.EvictTo(0);
+  EXPECT_EQ(rest, tree.evicted_units_total() - evicted);
+  EXPECT_EQ(tree.stored_units(), 0u);
+  EXPECT_EQ(tree.node_count(), 0u);
+  for (TenantId t = 1; t <= 4; ++t) EXPECT_EQ(tree.tenant_units(t), 0u);
+  EXPECT_TREE_OK(tree);
+}
+
+TEST(RadixTreeEvictionTest, UnboundedBudgetNeverEvicts) {
+  TextTree tree(Unbounded());
+  for (const std::string& k : DisjointKeys(50, 40)) tree.Insert(TextKey(k), 1);
+  EXPECT_EQ(tree.Evict(), 0u);
+  EXPECT_EQ(tree.evicted_units_total(), 0u);
+}
+
+TEST(RadixTreeEvictionTest, EvictInline) {
+  TextTree tree(TreeOptions{.page_size = 1, .budget_units = 1000, .evict_inline = true});
+  for (const std::string& k : DisjointKeys(200, 60)) {
+    tree.Insert(TextKey(k), 1);
+    ASSERT_LE(tree.stored_units(), 1000u);
+  }
+  for (const std::string& k : DisjointKeys(50, 80)) {
+    tree.MatchAndInsert(TextKey(k), [](const PrefixMatch&) { return TenantId{2}; });
+    ASSERT_LE(tree.stored_units(), 1000u);
+  }
+  EXPECT_GT(tree.evicted_units_total(), 0u);
+  // The newest key survives its own inline eviction.
+  EXPECT_EQ(tree.Match(TextKey(DisjointKeys(50, 80).back())).matched_units, 80u);
+  EXPECT_TREE_OK(tree);
+}
+
+TEST(RadixTreeEvictionTest, RecentlyUsedPathsSurvive) {
+  TextTree tree(Unbounded());
+  const std::vector<std::string> keys = DisjointKeys(10, 100);
+  for (const std::string& k : keys) tree.Insert(TextKey(k), 1);
+  const size_t leaf_units = 100 - 6;  // "k10000" is shared
+  // Use the two oldest: one by a match, one by a repeated insert.
+  EXPECT_EQ(tree.Match(TextKey(keys[0])).matched_units, 100u);
+  tree.Insert(TextKey(keys[1]), 2);
+  // Evict three leaves' worth.
+  tree.EvictTo(tree.stored_units() - 3 * leaf_units);
+  EXPECT_EQ(tree.Match(TextKey(keys[0])).matched_units, 100u);
+  EXPECT_EQ(tree.Match(TextKey(keys[1])).matched_units, 100u);
+  for (int i : {2, 3, 4}) EXPECT_EQ(tree.Match(TextKey(keys[i])).matched_units, 6u) << i;
+  for (int i : {5, 6, 7, 8, 9}) EXPECT_EQ(tree.Match(TextKey(keys[i])).matched_units, 100u) << i;
+  EXPECT_EQ(tree.tenant_units(2), 100u);
+  EXPECT_TREE_OK(tree);
+}
+
+TEST(RadixTreeEvictionTest, ParentBecomesCandidate) {
+  TextTree tree(Unbounded());
+  const std::string prefix(500, 'p');
+  tree.Insert(TextKey(prefix + "one"), 1);
+  tree.Insert(TextKey(prefix + "two"), 2);
+  tree.Insert(TextKey("other key"), 3);
+  // Use the shared prefix only (a match that ends inside it).
+  EXPECT_EQ(tree.Match(TextKey(prefix + "zzz")).matched_units, 500u);
+  // The two suffixes and "other key" were not used since they were queued;
+  // the prefix was used after its children, so it gets a second chance.
+  tree.EvictTo(500);
+  EXPECT_EQ(tree.stored_units(), 500u);
+  EXPECT_EQ(tree.Match(TextKey(prefix)).matched_units, 500u);
+  EXPECT_THAT(Owners(tree.Match(TextKey(prefix))), ElementsAre(2u, 1u));
+  EXPECT_EQ(tree.tenant_units(3), 0u);
+  EXPECT_TREE_OK(tree);
+  // Nothing used it since: the next eviction takes it.
+  tree.EvictTo(0);
+  EXPECT_EQ(tree.node_count(), 0u);
+  EXPECT_EQ(tree.tenant_units(1), 0u);
+  EXPECT_TREE_OK(tree);
+}
+
+TEST(RadixTreeEvictionTest, StaleParentGoesWithItsLastChild) {
+  TextTree tree(Unbounded());
+  const std::string prefix(300, 'q');
+  tree.Insert(TextKey(prefix + "a"), 1);
+  tree.Insert(TextKey(prefix + "b"), 1);
+  tree.Insert(TextKey("fresh"), 2);
+  tree.Match(TextKey("fresh"));
+  // Evict down to "fresh": the prefix group goes entirely, leaf by leaf.
+  tree.EvictTo(5);
+  EXPECT_EQ(tree.stored_units(), 5u);
+  EXPECT_EQ(tree.Match(TextKey("fresh")).matched_units, 5u);
+  EXPECT_TREE_OK(tree);
+}
+
+TEST(RadixTreeEvictionTest, WorkIsProportionalToWhatIsEvicted) {
+  TextTree tree(Unbounded());
+  const std::vector<std::string> keys = DisjointKeys(2000, 40);
+  for (const std::string& k : keys) tree.Insert(TextKey(k), 1);
+  const size_t leaf_units = 34;  // ids differ in their last digit (index 6)
+  size_t examined = tree.eviction_examined_total();
+  tree.EvictTo(tree.stored_units() - 10 * leaf_units);
+  EXPECT_EQ(tree.eviction_examined_total() - examined, 10u);  // no scan of 2000 leaves
+
+  // Uses cost one extra examination each, at most.
+  for (int i = 10; i < 60; ++i) tree.Match(TextKey(keys[i]));
+  examined = tree.eviction_examined_total();
+  tree.EvictTo(tree.stored_units() - 5 * leaf_units);
+  EXPECT_LE(tree.eviction_examined_total() - examined, 5u + 50u + 2u);  // + emptied parents
+  for (int i = 10; i < 60; ++i) EXPECT_EQ(tree.Match(TextKey(keys[i])).matched_units, 40u) << i;
+  EXPECT_TREE_OK(tree);
+}
+
+TEST(RadixTreeEvictionTest, TokenTreeEvictsWholePages) {
+  TokenTree tree(TreeOptions{.page_size = 16, .budget_units = 64, .evict_inline = true});
+  for (uint32_t g = 0; g < 10; ++g) {
+    tree.Insert(Seq(40, 1000 * g), g + 1);  // 32 tokens stored each
+    ASSERT_LE(tree.stored_units(), 64u);
+    ASSERT_EQ(tree.stored_units() % 16, 0u);
+  }
+  EXPECT_EQ(tree.Match(Seq(40, 9000)).matched_units, 32u);
+  EXPECT_EQ(tree.Match(Seq(40, 8000)).matched_units, 32u);
+  EXPECT_EQ(tree.Match(Seq(40, 0)).matched_units, 0u);
+  EXPECT_TREE_OK(tree);
+}
+
+// ---------------------------------------------------------------------------
+// Memory per stored unit on the shared-prefix shape (64 groups x 16 requests,
+// an 8 KiB shared prefix, a 512-byte unique suffix), routed as the
+// route-replay protocol does (8 workers, owner when over half matched).
+
+template <typename Unit>
+double BytesPerUnit(RadixTree<Unit>& tree, const std::vector<std::vector<Unit>>& requests) {
+  for (size_t i = 0; i < requests.size(); ++i) {
+    tree.MatchAndInsert(requests[i], [&](const PrefixMatch& m) {
+      if (m.matched_units * 2 > m.key_units && !m.owners.empty()) return m.owners.front();
+      return static_cast<TenantId>(1 + i % 8);
+    });
+  }
+  return static_cast<double>(tree.memory_bytes()) / static_cast<double>(tree.stored_units());
+}
+
+TEST(RadixTreeMemoryTest, SharedPrefixWorkload) {
+  std::mt19937_64 rng(5);
+  std::vector<std::vector<uint8_t>> text;
+  std::vector<Tokens> tokens;
+  std::vector<std::string> prefixes;
+  for (int g = 0; g < 64; ++g) prefixes.push_back("[sys" + std::to_string(g) + "] " + RandomBytes(rng, 8192));
+  for (int i = 0; i < 64 * 16; ++i) {
+    // Interleave the groups, as concurrent users do.
+    const std::string req = prefixes[(i * 7) % 64] + " Q: " + RandomBytes(rng, 512);
+    text.emplace_back(req.begin(), req.end());
+    Tokens t;
+    for (size_t j = 0; j + 4 <= req.size(); j += 4) {
+      uint32_t id;
+      std::memcpy(&id, req.data() + j, 4);
+      t.push_back(id);
+    }
+    tokens.push_back(std::move(t));
+  }
+  TextTree text_tree(Unbounded(1));
+  const double text_bpu = BytesPerUnit(text_tree, text);
+  EXPECT_LE(text_bpu, 1.5) << text_tree.memory_bytes() << " bytes for " << text_tree.stored_units();
+  EXPECT_TREE_OK(text_tree);
+  TokenTree token_tree(Unbounded(16));
+  const double token_bpu = BytesPerUnit(token_tree, tokens);
+  EXPECT_LE(token_bpu, 5.0) << token_tree.memory_bytes() << " bytes for " << token_tree.stored_units();
+  EXPECT_TREE_OK(token_tree);
+}
+
+// ---------------------------------------------------------------------------
+// Concurrency: bounded, no sleeps; the invariants hold afterwards.
+
+TEST(RadixTreeConcurrencyTest, MixedOperations) {
+  for (bool inline_eviction : {false, true}) {
+    TextTree tree(TreeOptions{.page_size = 1, .budget_units = 20000, .evict_inline = inline_eviction});
+    std::vector<std::string> bases;
+    std::mt19937_64 seed_rng(9);
+    for (int i = 0; i < 6; ++i) bases.push_back(RandomBytes(seed_rng, 150));
+    std::atomic<size_t> matched_total{0};
+    auto worker = [&](int id) {
+      std::mt19937_64 rng(100 + id);
+      for (int i = 0; i < 2000; ++i) {
+        std::string key = bases[rng() % bases.size()].substr(0, 20 + rng() % 130);
+        key += RandomBytes(rng, rng() % 40);
+        const TenantId tenant = static_cast<TenantId>(1 + rng() % 8);
+        switch (rng() % 3) {
+          case 0:
+            matched_total += tree.Match(TextKey(key)).matched_units;
+            break;
+          case 1:
+            tree.Insert(TextKey(key), tenant);
+            break;
+          default:
+            tree.MatchAndInsert(TextKey(key), [&](const PrefixMatch& m) {
+              (void)tree.tenant_units(tenant);
+              return m.owners.empty() ? tenant : m.owners.front();
+            });
+        }
+      }
+    };
+    auto maintainer = [&] {
+      std::mt19937_64 rng(7);
+      for (int i = 0; i < 2000; ++i) {
+        switch (rng() % 4) {
+          case 0:
+            tree.RemoveTenant(static_cast<TenantId>(1 + rng() % 8));
+            break;
+          case 1:
+            tree.EvictTo(tree.stored_units() / 2);
+            break;
+          case 2:
+            tree.Evict();
+            break;
+          default:
+            matched_total += tree.Match(TextKey(bases[rng() % bases.size()])).matched_units;
+        }
+      }
+    };
+    std::vector<std::thread> threads;
+    for (int id = 0; id < 3; ++id) threads.emplace_back(worker, id);
+    threads.emplace_back(maintainer);
+    for (std::thread& t : threads) t.join();
+    EXPECT_TREE_OK(tree);
+    EXPECT_GT(matched_total.load(), 0u);
+    if (inline_eviction) {
+      EXPECT_LE(tree.stored_units(), 20000u);
+    }
+    tree.EvictTo(0);
+    EXPECT_EQ(tree.node_count(), 0u);
+    EXPECT_TREE_OK(tree);
+  }
+}
+
+}  // namespace
+}  // namespace smg
