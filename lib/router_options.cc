@@ -73,6 +73,9 @@ absl::Status ValidatePolicyConfig(const PolicyConfig& c) {
       if (o.token_page_size == 0 || o.token_page_size > 4096) {
         return Invalid("cache_aware.token_page_size", "must be in [1, 4096]");
       }
+      if (o.load_sample_size == 1) {
+        return Invalid("cache_aware.load_sample_size", "must be 0 (no sampling) or >= 2");
+      }
       if (o.imbalance_locality_window < 0) {
         return Invalid("cache_aware.imbalance_locality_window", "must be >= 0");
       }

@@ -4,6 +4,7 @@
 // and health, short prompts, and eviction with an injected ManualClock.
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -624,6 +625,65 @@ TEST(CacheAwareTextTest, InlineEvictionKeepsTheBudget) {
     ASSERT_LE(h.Stats().tree_units, 100u);
   }
   EXPECT_GE(h.Stats().evicted_units, 400u);
+}
+
+// ============================================================================
+// Large fleets: bounded load sampling
+// ============================================================================
+
+// With sampling off every candidate is read: each unrelated prompt goes to a
+// worker holding nothing, so 64 prompts land on 64 distinct workers.
+TEST(CacheAwareSamplingTest, SampleSizeZeroReadsEveryCandidate) {
+  CacheAwareOptions o;
+  o.load_sample_size = 0;
+  Harness h(o);
+  h.AddN(64);
+  std::set<WorkerId> chosen;
+  for (int i = 0; i < 64; ++i) chosen.insert(h.Pick(absl::StrCat("unrelated prompt ", i, " ", Text('z', 40))));
+  EXPECT_EQ(chosen.size(), 64u);
+}
+
+// Above the sample size a selection reads only a sample, yet misses still
+// spread evenly (least cached of 8 random candidates), prefix hits still go
+// to the owner wherever it sits in the fleet, and imbalance is still caught.
+TEST(CacheAwareSamplingTest, SampledFleetSpreadsMissesAndKeepsAffinity) {
+  CacheAwareOptions o;
+  o.load_sample_size = 8;
+  o.balance_abs_threshold = 4;
+  Harness h(o);
+  h.AddN(100);
+  std::map<WorkerId, int> per_worker;
+  std::vector<std::pair<std::string, WorkerId>> placed;
+  for (int i = 0; i < 1000; ++i) {
+    std::string prompt = absl::StrCat("conversation ", i, " ", Text('c', 60));
+    const WorkerId id = h.Pick(prompt);
+    ++per_worker[id];
+    if (i % 100 == 0) placed.emplace_back(std::move(prompt), id);
+  }
+  EXPECT_EQ(per_worker.size(), 100u) << "every worker received some misses";
+  int max_count = 0;
+  for (const auto& [id, count] : per_worker) max_count = std::max(max_count, count);
+  EXPECT_LE(max_count, 20) << "mean is 10: least-cached-of-8 keeps the spread tight";
+  for (const auto& [prompt, owner] : placed) {
+    EXPECT_EQ(h.Pick(prompt + " follow-up"), owner) << "affinity does not depend on the sample";
+  }
+  EXPECT_EQ(h.Stats().imbalanced_selections, 0u);
+  // Pile load on one prompt's owner: once the sample sees the spread, the
+  // imbalance branch moves the prompt elsewhere.
+  const auto& [hot_prompt, hot_owner] = placed.front();
+  int moved = 0;
+  for (int i = 0; i < 40; ++i) moved += h.Hold(hot_prompt) != hot_owner ? 1 : 0;
+  EXPECT_GT(h.Stats().imbalanced_selections, 0u);
+  EXPECT_GT(moved, 0);
+}
+
+TEST(CacheAwareSamplingTest, SampleSizeOneIsRejected) {
+  RouterOptions options;
+  options.policies.policy.kind = PolicyKind::kCacheAware;
+  options.policies.policy.cache_aware.load_sample_size = 1;
+  absl::Status s = Router::Create(options).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("load_sample_size"));
 }
 
 }  // namespace

@@ -99,6 +99,16 @@ struct CacheAwareOptions {
   bool evict_inline = false;
   // See above; 0 keeps SMG's behaviour (least loaded, locality ignored).
   int64_t imbalance_locality_window = 0;
+  // Bound on the candidates whose loads (and, on a miss, cached amounts) one
+  // selection reads, so its cost does not grow with the fleet. With up to
+  // this many healthy candidates every one is read (SMG's exact behaviour);
+  // above it, this many distinct candidates chosen at random (from the
+  // injected RandomSource) stand for the fleet: the imbalance check, the
+  // least loaded worker and the least cached worker come from the sample,
+  // which is power-of-d-choices balancing (SMG's follow-up smg#1789 samples
+  // 8). Owners of a matched prefix are always considered, sampled or not.
+  // 0 = always read every candidate.
+  size_t load_sample_size = 32;
 };
 
 // PowerOfTwoOptions

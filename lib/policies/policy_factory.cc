@@ -21,7 +21,7 @@ absl::StatusOr<PolicyPtr> CreatePolicy(const PolicyConfig& config, const PolicyC
     case PolicyKind::kPowerOfTwo:
       return std::make_unique<PowerOfTwoPolicy>(config.power_of_two, random);
     case PolicyKind::kCacheAware:
-      return std::make_unique<CacheAwarePolicy>(config.cache_aware, clock);
+      return std::make_unique<CacheAwarePolicy>(config.cache_aware, clock, random);
     case PolicyKind::kConsistentHash:
       return std::make_unique<ConsistentHashPolicy>(config.consistent_hash, random);
     case PolicyKind::kPrefixHash:

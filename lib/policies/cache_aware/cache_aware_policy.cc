@@ -1,5 +1,6 @@
 #include "policies/cache_aware/cache_aware_policy.h"
 
+#include <iterator>
 #include <limits>
 
 namespace smg {
@@ -23,9 +24,29 @@ struct LoadSummary {
   uint64_t least_loaded_served = 0;
 };
 
-LoadSummary Summarize(const CandidateSet& candidates) {
+// The candidates whose loads a selection reads: all of them up to the sample
+// size (or always, when sampling is off), else `size` distinct candidates from
+// a random start with a random stride coprime with n. A prime larger than any
+// fleet is coprime with every n, so the walk never repeats an index.
+struct LoadSample {
+  size_t start = 0;
+  size_t stride = 1;
+  size_t size = 0;
+  size_t n = 0;
+  size_t At(size_t k) const { return static_cast<size_t>((start + (uint64_t{k} * stride)) % n); }
+};
+
+LoadSample ChooseSample(size_t n, size_t sample_size, RandomSource& random) {
+  if (sample_size == 0 || n <= sample_size) return {0, 1, n, n};
+  static constexpr uint64_t kStridePrimes[] = {2147483647, 2147483629, 2147483587, 2147483579};
+  const uint64_t prime = kStridePrimes[random.Uniform(std::size(kStridePrimes))];
+  return {static_cast<size_t>(random.Uniform(n)), static_cast<size_t>(prime % n), sample_size, n};
+}
+
+LoadSummary Summarize(const CandidateSet& candidates, const LoadSample& sample) {
   LoadSummary s;
-  for (size_t i = 0; i < candidates.size(); ++i) {
+  for (size_t k = 0; k < sample.size; ++k) {
+    const size_t i = sample.At(k);
     const Worker& w = candidates[i];
     if (w.removed()) continue;
     const int64_t load = w.in_flight();
@@ -41,8 +62,10 @@ LoadSummary Summarize(const CandidateSet& candidates) {
 
 }  // namespace
 
-CacheAwarePolicy::CacheAwarePolicy(CacheAwareOptions options, const Clock* clock)
+CacheAwarePolicy::CacheAwarePolicy(CacheAwareOptions options, const Clock* clock,
+                                   RandomSource* random)
     : options_(options),
+      random_(random),
       text_tree_(TreeOptionsFor(options, 1)),
       token_tree_(TreeOptionsFor(options, options.token_page_size)),
       last_eviction_nanos_(clock->NowNanos()) {}
@@ -56,7 +79,8 @@ absl::StatusOr<size_t> CacheAwarePolicy::Select(const RouteRequest& request,
 template <typename Unit>
 size_t CacheAwarePolicy::Route(RadixTree<Unit>& tree, absl::Span<const Unit> key,
                                const CandidateSet& candidates) {
-  const LoadSummary load = Summarize(candidates);
+  const LoadSample sample = ChooseSample(candidates.size(), options_.load_sample_size, *random_);
+  const LoadSummary load = Summarize(candidates, sample);
   if (load.max < load.min) return 0;  // every candidate removed meanwhile: any index will do
   // A prompt too short to store (empty text, less than one token page) has
   // no cache to follow: least loaded, nothing recorded.
@@ -108,7 +132,8 @@ size_t CacheAwarePolicy::Route(RadixTree<Unit>& tree, absl::Span<const Unit> key
         misses_.fetch_add(1, std::memory_order_relaxed);
         size_t best_units = std::numeric_limits<size_t>::max();
         int64_t best_load = std::numeric_limits<int64_t>::max();
-        for (size_t i = 0; i < candidates.size(); ++i) {
+        for (size_t k = 0; k < sample.size; ++k) {
+          const size_t i = sample.At(k);
           const Worker& w = candidates[i];
           if (w.removed()) continue;
           const size_t units = tree.tenant_units(w.id());

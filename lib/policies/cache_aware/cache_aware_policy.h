@@ -7,8 +7,9 @@
 // worker's KV cache will hold it.
 //
 // Per request: one pass over the candidates' in-flight counts (the imbalance
-// check and the least-loaded worker), then one fused match-and-insert descent
-// of the tree. A candidate that was removed while the selection runs is never
+// check and the least-loaded worker; a bounded random sample of them in large
+// fleets, see CacheAwareOptions::load_sample_size), then one fused
+// match-and-insert descent of the tree. A candidate that was removed while the selection runs is never
 // recorded in the tree: the decision is made under the tree's lock and checks
 // the worker's removed flag, which RemoveWorker sets before purging the tree.
 #ifndef SMGCORE_LIB_POLICIES_CACHE_AWARE_CACHE_AWARE_POLICY_H_
@@ -21,12 +22,13 @@
 #include "smgcore/policy.h"
 #include "smgcore/policy_config.h"
 #include "smgcore/radix_tree.h"
+#include "smgcore/random.h"
 
 namespace smg {
 
 class CacheAwarePolicy final : public Policy {
  public:
-  CacheAwarePolicy(CacheAwareOptions options, const Clock* clock);
+  CacheAwarePolicy(CacheAwareOptions options, const Clock* clock, RandomSource* random);
 
   // smg::Policy
   absl::string_view name() const override { return "cache_aware"; }
@@ -48,6 +50,7 @@ class CacheAwarePolicy final : public Policy {
   size_t Route(RadixTree<Unit>& tree, absl::Span<const Unit> key, const CandidateSet& candidates);
 
   const CacheAwareOptions options_;
+  RandomSource* const random_;
   TextTree text_tree_;
   TokenTree token_tree_;
   std::atomic<int64_t> last_eviction_nanos_;
