@@ -17,12 +17,7 @@ absl::string_view ConsistentHashPolicy::KeyOf(const RouteRequest& request) const
 
 absl::StatusOr<size_t> ConsistentHashPolicy::Select(const RouteRequest& request,
                                                     const CandidateSet& candidates) {
-  const absl::string_view key = KeyOf(request);
-  if (key.empty()) return static_cast<size_t>(random_->Uniform(candidates.size()));
-  std::optional<size_t> chosen =
-      PickOnRing(candidates, HashBytes(key), options_.load_factor, &bounded_skips_);
-  if (!chosen.has_value()) return absl::InternalError("consistent_hash: candidate set has no ring");
-  return *chosen;
+  return SelectByKey(candidates, KeyOf(request), options_.load_factor, *random_, &bounded_skips_);
 }
 
 PolicyStats ConsistentHashPolicy::stats() const {

@@ -110,4 +110,13 @@ std::optional<size_t> PickOnRing(const CandidateSet& candidates, uint64_t hash, 
   return std::nullopt;
 }
 
+absl::StatusOr<size_t> SelectByKey(const CandidateSet& candidates, absl::string_view key,
+                                   double load_factor, RandomSource& random,
+                                   std::atomic<uint64_t>* skips) {
+  if (key.empty()) return static_cast<size_t>(random.Uniform(candidates.size()));
+  std::optional<size_t> chosen = PickOnRing(candidates, HashBytes(key), load_factor, skips);
+  if (!chosen.has_value()) return absl::InternalError("candidate set has no hash ring");
+  return *chosen;
+}
+
 }  // namespace smg

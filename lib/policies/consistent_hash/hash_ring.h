@@ -14,8 +14,10 @@
 #include <optional>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "smgcore/random.h"
 #include "smgcore/worker.h"
 
 namespace smg {
@@ -92,6 +94,15 @@ class CandidateSet;
 // candidate index, or nullopt when the set has no ring.
 std::optional<size_t> PickOnRing(const CandidateSet& candidates, uint64_t hash, double load_factor,
                                  std::atomic<uint64_t>* skips);
+
+// SelectByKey()
+//
+// What both ring policies do with their key: a random candidate when `key`
+// is empty, else PickOnRing() of its XXH3 hash. Internal error when the set
+// has no ring (the policy did not ask for one).
+absl::StatusOr<size_t> SelectByKey(const CandidateSet& candidates, absl::string_view key,
+                                   double load_factor, RandomSource& random,
+                                   std::atomic<uint64_t>* skips);
 
 // HashBytes()
 //

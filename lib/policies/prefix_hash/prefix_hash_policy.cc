@@ -16,11 +16,7 @@ absl::StatusOr<size_t> PrefixHashPolicy::Select(const RouteRequest& request,
   } else {
     prefix = request.text.substr(0, options_.prefix_bytes);
   }
-  if (prefix.empty()) return static_cast<size_t>(random_->Uniform(candidates.size()));
-  std::optional<size_t> chosen =
-      PickOnRing(candidates, HashBytes(prefix), options_.load_factor, &bounded_skips_);
-  if (!chosen.has_value()) return absl::InternalError("prefix_hash: candidate set has no ring");
-  return *chosen;
+  return SelectByKey(candidates, prefix, options_.load_factor, *random_, &bounded_skips_);
 }
 
 PolicyStats PrefixHashPolicy::stats() const {
