@@ -33,7 +33,17 @@ struct LoadSample {
   size_t stride = 1;
   size_t size = 0;
   size_t n = 0;
-  size_t At(size_t k) const { return static_cast<size_t>((start + (uint64_t{k} * stride)) % n); }
+  // Calls visit(i) for each sampled index, stepping by `stride` without a
+  // division per candidate.
+  template <typename Visit>
+  void ForEach(Visit&& visit) const {
+    size_t i = start;
+    for (size_t k = 0; k < size; ++k) {
+      visit(i);
+      i += stride;
+      if (i >= n) i -= n;
+    }
+  }
 };
 
 LoadSample ChooseSample(size_t n, size_t sample_size, RandomSource& random) {
@@ -45,10 +55,9 @@ LoadSample ChooseSample(size_t n, size_t sample_size, RandomSource& random) {
 
 LoadSummary Summarize(const CandidateSet& candidates, const LoadSample& sample) {
   LoadSummary s;
-  for (size_t k = 0; k < sample.size; ++k) {
-    const size_t i = sample.At(k);
+  sample.ForEach([&](size_t i) {
     const Worker& w = candidates[i];
-    if (w.removed()) continue;
+    if (w.removed()) return;
     const int64_t load = w.in_flight();
     if (load > s.max) s.max = load;
     if (load < s.min || (load == s.min && w.requests_served() < s.least_loaded_served)) {
@@ -56,7 +65,7 @@ LoadSummary Summarize(const CandidateSet& candidates, const LoadSample& sample) 
       s.least_loaded = i;
       s.least_loaded_served = w.requests_served();
     }
-  }
+  });
   return s;
 }
 
@@ -132,10 +141,9 @@ size_t CacheAwarePolicy::Route(RadixTree<Unit>& tree, absl::Span<const Unit> key
         misses_.fetch_add(1, std::memory_order_relaxed);
         size_t best_units = std::numeric_limits<size_t>::max();
         int64_t best_load = std::numeric_limits<int64_t>::max();
-        for (size_t k = 0; k < sample.size; ++k) {
-          const size_t i = sample.At(k);
+        sample.ForEach([&](size_t i) {
           const Worker& w = candidates[i];
-          if (w.removed()) continue;
+          if (w.removed()) return;
           const size_t units = tree.tenant_units(w.id());
           const int64_t l = w.in_flight();
           if (units < best_units || (units == best_units && l < best_load)) {
@@ -143,7 +151,7 @@ size_t CacheAwarePolicy::Route(RadixTree<Unit>& tree, absl::Span<const Unit> key
             best_load = l;
             chosen = i;
           }
-        }
+        });
       }
     }
     // Never record a worker that is being removed (see the file comment).

@@ -9,9 +9,10 @@
 // Per request: one pass over the candidates' in-flight counts (the imbalance
 // check and the least-loaded worker; a bounded random sample of them in large
 // fleets, see CacheAwareOptions::load_sample_size), then one fused
-// match-and-insert descent of the tree. A candidate that was removed while the selection runs is never
-// recorded in the tree: the decision is made under the tree's lock and checks
-// the worker's removed flag, which RemoveWorker sets before purging the tree.
+// match-and-insert descent of the tree. A candidate that was removed while
+// the selection runs is never recorded in the tree: the decision is made
+// under the tree's lock and checks the worker's removed flag, which
+// RemoveWorker sets before purging the tree.
 #ifndef SMGCORE_LIB_POLICIES_CACHE_AWARE_CACHE_AWARE_POLICY_H_
 #define SMGCORE_LIB_POLICIES_CACHE_AWARE_CACHE_AWARE_POLICY_H_
 
