@@ -72,13 +72,39 @@ std::vector<uint32_t> BuildWeightedRotation(absl::Span<const WorkerPtr> workers)
 std::shared_ptr<const CandidateSet> CandidateSet::Build(
     absl::Span<const WorkerPtr> members, std::shared_ptr<const HashRing> ring,
     std::shared_ptr<std::atomic<int64_t>> leg_in_flight) {
-  std::shared_ptr<CandidateSet> set(new CandidateSet());
-  bool uniform = true;
+  std::vector<WorkerPtr> workers;
+  workers.reserve(members.size());
   for (const WorkerPtr& w : members) {
-    if (w->health() != WorkerHealth::kHealthy) continue;
-    if (!set->workers_.empty() && w->weight() != set->workers_.front()->weight()) uniform = false;
-    set->index_.emplace(w->id(), static_cast<uint32_t>(set->workers_.size()));
-    set->workers_.push_back(w);
+    if (w->routable()) workers.push_back(w);
+  }
+  return Assemble(std::move(workers), std::move(ring), std::move(leg_in_flight));
+}
+
+std::shared_ptr<const CandidateSet> CandidateSet::Without(
+    absl::Span<const uint32_t> excluded, absl::Span<const uint32_t> also_excluded) const {
+  auto is_excluded = [&](WorkerId id) {
+    return std::find(excluded.begin(), excluded.end(), id) != excluded.end() ||
+           std::find(also_excluded.begin(), also_excluded.end(), id) != also_excluded.end();
+  };
+  std::vector<WorkerPtr> workers;
+  workers.reserve(workers_.size());
+  for (const WorkerPtr& w : workers_) {
+    if (!is_excluded(w->id())) workers.push_back(w);
+  }
+  return Assemble(std::move(workers), ring_, leg_in_flight_);
+}
+
+std::shared_ptr<const CandidateSet> CandidateSet::Assemble(
+    std::vector<WorkerPtr> workers, std::shared_ptr<const HashRing> ring,
+    std::shared_ptr<std::atomic<int64_t>> leg_in_flight) {
+  std::shared_ptr<CandidateSet> set(new CandidateSet());
+  set->workers_ = std::move(workers);
+  bool uniform = true;
+  set->index_.reserve(set->workers_.size());
+  for (size_t i = 0; i < set->workers_.size(); ++i) {
+    const Worker& w = *set->workers_[i];
+    if (w.weight() != set->workers_.front()->weight()) uniform = false;
+    set->index_.emplace(w.id(), static_cast<uint32_t>(i));
   }
   if (!uniform) set->weighted_rotation_ = BuildWeightedRotation(set->workers_);
   set->ring_ = std::move(ring);

@@ -55,8 +55,29 @@ std::shared_ptr<const ModelView> ModelPool::BuildView() {
     }
     view->legs[i] = CandidateSet::Build(leg.members, leg.ring, leg.in_flight);
     view->members[i] = leg.members.size();
+    ModelView::Unavailable& why = view->unavailable[i];
+    for (const WorkerPtr& w : leg.members) {
+      const WorkerHealth health = w->health();
+      if (health == WorkerHealth::kDraining) {
+        ++why.draining;
+      } else if (health != WorkerHealth::kReady) {
+        ++why.not_ready;
+      } else if (!w->breaker().accepting()) {
+        ++why.breaker;
+        if (w->breaker_state() == BreakerState::kOpen) {
+          view->next_reopen_nanos =
+              std::min(view->next_reopen_nanos, w->breaker().open_until_nanos());
+        }
+      }
+    }
   }
   return view;
+}
+
+void ModelPool::ForEachMember(const std::function<void(const WorkerPtr&)>& fn) const {
+  for (const Leg& leg : legs_) {
+    for (const WorkerPtr& w : leg.members) fn(w);
+  }
 }
 
 }  // namespace smg

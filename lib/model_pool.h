@@ -10,6 +10,8 @@
 
 #include <array>
 #include <atomic>
+#include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,8 +32,20 @@ struct ModelView {
   std::shared_ptr<ModelPool> pool;
   // Candidates of each leg, indexed by WorkerType.
   std::array<std::shared_ptr<const CandidateSet>, kWorkerTypeCount> legs;
-  // Registered workers of each leg, healthy or not (NotFound vs Unavailable).
+  // Registered workers of each leg, available or not (NotFound vs
+  // Unavailable).
   std::array<size_t, kWorkerTypeCount> members{};
+  // Why the others are unavailable, per leg, for error messages.
+  struct Unavailable {
+    size_t not_ready = 0;  // pending, not_ready or failed
+    size_t draining = 0;
+    size_t breaker = 0;  // breaker open, or half-open with every probe slot taken
+  };
+  std::array<Unavailable, kWorkerTypeCount> unavailable{};
+  // The earliest instant (clock nanos) at which an open breaker of a ready
+  // worker may turn half-open; kNever when none is open.
+  int64_t next_reopen_nanos = kNever;
+  static constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
 };
 
 // RouterSnapshot: the models, as published by the router.
@@ -60,6 +74,9 @@ class ModelPool : public std::enable_shared_from_this<ModelPool> {
   //
   // Removes the worker from its leg and purges it from the leg's policy.
   void Remove(const Worker& worker);
+
+  // ModelPool::ForEachMember()
+  void ForEachMember(const std::function<void(const WorkerPtr&)>& fn) const;
 
   // ModelPool::BuildView()
   //

@@ -4,14 +4,27 @@
 #include <limits>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "model_pool.h"
 #include "url.h"
+#include "worker_events.h"
 
 namespace smg {
+
+// A worker chosen for one leg, with the breaker probe slot it holds (0: none).
+struct LegChoice {
+  WorkerPtr worker;
+  uint32_t probe = 0;
+};
+
 namespace {
 
 constexpr size_t kMaxModelNameBytes = 1024;
+// How many times Select() chooses again when the chosen worker's breaker
+// stopped accepting after the snapshot was published (a race with the
+// republish that is already under way).
+constexpr int kMaxAdmissionRetries = 4;
 
 }  // namespace
 
@@ -19,16 +32,28 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(RouterOptions options, Ro
   if (absl::Status s = ValidateRouterOptions(options); !s.ok()) return s;
   const Clock* clock = deps.clock != nullptr ? deps.clock : &SteadyClock::Instance();
   RandomSource* random = deps.random != nullptr ? deps.random : &DefaultRandom::Instance();
-  return std::unique_ptr<Router>(new Router(std::move(options), clock, random));
+  absl::StatusOr<RetryPolicy> retry = RetryPolicy::Create(options.retry);
+  if (!retry.ok()) return retry.status();
+  return std::unique_ptr<Router>(new Router(std::move(options), clock, random, *std::move(retry)));
 }
 
-Router::Router(RouterOptions options, const Clock* clock, RandomSource* random)
+Router::Router(RouterOptions options, const Clock* clock, RandomSource* random,
+               RetryPolicy retry_policy)
     : options_(std::move(options)),
       clock_(clock),
       random_(random),
+      retry_policy_(std::move(retry_policy)),
+      retry_budget_(options_.retry.budget ? std::make_unique<RetryBudget>(*options_.retry.budget)
+                                          : nullptr),
+      events_(std::make_shared<WorkerEvents>(this, options_.on_breaker_transition,
+                                             options_.on_health_transition)),
       snapshot_(std::make_shared<const RouterSnapshot>()) {}
 
-Router::~Router() = default;
+Router::~Router() {
+  // Tickets and workers may outlive the router; from now on their state
+  // changes no longer reach it.
+  events_->Detach();
+}
 
 const PolicySet& Router::PoliciesFor(absl::string_view model) const {
   auto it = options_.model_policies.find(model);
@@ -59,15 +84,23 @@ absl::StatusOr<WorkerId> Router::ReplaceWorker(const WorkerSpec& spec) {
   return id;
 }
 
-absl::Status Router::ValidateSpec(const WorkerSpec& spec) {
+absl::Status Router::ValidateSpec(const WorkerSpec& spec) const {
   if (absl::StatusOr<std::string> host = HostOfUrl(spec.url); !host.ok()) return host.status();
   if (static_cast<uint8_t>(spec.type) >= kWorkerTypeCount) {
     return absl::InvalidArgumentError(
         absl::StrCat("invalid worker type ", static_cast<int>(spec.type)));
   }
-  if (static_cast<uint8_t>(spec.health) > static_cast<uint8_t>(WorkerHealth::kUnhealthy)) {
+  if (spec.health != WorkerHealth::kReady && spec.health != WorkerHealth::kPending &&
+      spec.health != WorkerHealth::kNotReady) {
     return absl::InvalidArgumentError(
-        absl::StrCat("invalid worker health ", static_cast<int>(spec.health)));
+        absl::StrCat("a worker joins ready, pending or not_ready, not ",
+                     IsValidWorkerHealth(spec.health) ? WorkerHealthName(spec.health) : "",
+                     IsValidWorkerHealth(spec.health) ? "" : absl::StrCat(static_cast<int>(spec.health))));
+  }
+  if (spec.circuit_breaker.has_value()) {
+    if (absl::Status s = ValidateCircuitBreakerOptions(*spec.circuit_breaker); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("worker ", spec.url, ": ", s.message()));
+    }
   }
   if (spec.weight == 0) return absl::InvalidArgumentError("worker weight must be >= 1");
   if (spec.bootstrap_port.has_value() && spec.type != WorkerType::kPrefill) {
@@ -104,7 +137,15 @@ absl::StatusOr<WorkerId> Router::AddLocked(const WorkerSpec& spec) {
     pool_it = pools_.emplace(copy.model, *std::move(pool)).first;
   }
   const WorkerId id = next_id_++;
-  auto worker = std::make_shared<Worker>(id, std::move(copy), *std::move(host));
+  WorkerRuntime runtime{
+      .circuit_breaker = copy.circuit_breaker.value_or(options_.circuit_breaker),
+      .failure_classifier = copy.failure_classifier.value_or(options_.failure_classifier),
+      .health = options_.health,
+      .clock = clock_,
+      .events = events_,
+  };
+  auto worker =
+      std::make_shared<Worker>(id, std::move(copy), *std::move(host), std::move(runtime));
   pool_it->second->Add(worker);
   by_url_.emplace(worker->url(), id);
   by_id_.emplace(id, std::move(worker));
@@ -155,18 +196,77 @@ absl::StatusOr<WorkerPtr> Router::FindLocked(WorkerId id) const {
   return it->second;
 }
 
+absl::StatusOr<WorkerHealth> Router::ReportProbe(WorkerId id, bool passed) {
+  absl::StatusOr<WorkerPtr> worker = GetWorker(id);
+  if (!worker.ok()) return worker.status();
+  AfterHealthTransition(*worker, (*worker)->ApplyProbe(passed));
+  return (*worker)->health();
+}
+
 absl::Status Router::SetHealth(WorkerId id, WorkerHealth health) {
-  if (static_cast<uint8_t>(health) > static_cast<uint8_t>(WorkerHealth::kUnhealthy)) {
+  if (!IsValidWorkerHealth(health)) {
     return absl::InvalidArgumentError(
         absl::StrCat("invalid worker health ", static_cast<int>(health)));
   }
-  absl::MutexLock lock(&mu_);
-  absl::StatusOr<WorkerPtr> worker = FindLocked(id);
+  absl::StatusOr<WorkerPtr> worker = GetWorker(id);
   if (!worker.ok()) return worker.status();
-  if ((*worker)->health() == health) return absl::OkStatus();
-  (*worker)->set_health(health);
-  PublishLocked((*worker)->model());
+  AfterHealthTransition(*worker, (*worker)->ForceHealth(health));
   return absl::OkStatus();
+}
+
+absl::Status Router::DrainWorker(WorkerId id) { return SetHealth(id, WorkerHealth::kDraining); }
+
+void Router::AfterHealthTransition(const WorkerPtr& worker, std::optional<HealthTransition> t) {
+  if (!t.has_value()) return;
+  if (t->to == WorkerHealth::kReady && t->from != WorkerHealth::kPending) {
+    // A worker back from not-ready or failed was most likely restarted: its
+    // breaker's verdict is about the previous process.
+    worker->breaker_.Reset();
+  }
+  if (t->from == WorkerHealth::kReady || t->to == WorkerHealth::kReady) {
+    OnWorkerStateChanged(*worker);
+  }
+  events_->HealthTransitioned(*worker, *t);
+}
+
+absl::Status Router::ResetCircuitBreaker(WorkerId id) {
+  absl::StatusOr<WorkerPtr> worker = GetWorker(id);
+  if (!worker.ok()) return worker.status();
+  std::optional<BreakerTransition> t = (*worker)->breaker_.Reset();
+  if (t.has_value()) {
+    OnWorkerStateChanged(**worker);
+    events_->BreakerTransitioned(**worker, *t);
+  }
+  return absl::OkStatus();
+}
+
+void Router::OnWorkerStateChanged(const Worker& worker) {
+  absl::MutexLock lock(&mu_);
+  auto it = by_id_.find(worker.id());
+  if (it == by_id_.end() || it->second.get() != &worker) return;  // removed meanwhile
+  PublishLocked(worker.model());
+}
+
+void Router::ReopenDueBreakers(const std::string& model, bool try_only) {
+  std::vector<std::pair<WorkerPtr, BreakerTransition>> reopened;
+  {
+    if (try_only) {
+      if (!mu_.TryLock()) return;  // the lock holder republishes soon enough
+    } else {
+      mu_.Lock();
+    }
+    auto pool = pools_.find(model);
+    if (pool != pools_.end()) {
+      pool->second->ForEachMember([&](const WorkerPtr& w) {
+        if (std::optional<BreakerTransition> t = w->breaker_.Poll()) reopened.emplace_back(w, *t);
+      });
+      // Republish even when another thread already reopened them, so the
+      // view's reopen deadline moves on.
+      PublishLocked(model);
+    }
+    mu_.Unlock();
+  }
+  for (const auto& [worker, t] : reopened) events_->BreakerTransitioned(*worker, t);
 }
 
 absl::Status Router::SetLabels(WorkerId id, Labels labels) {
@@ -257,51 +357,95 @@ void Router::PublishLocked(const std::string& model) {
 
 // --- Routing ----------------------------------------------------------------
 
-absl::StatusOr<WorkerPtr> Router::SelectLeg(const RouteRequest& request, const ModelView& view,
-                                            WorkerType leg) {
+absl::StatusOr<LegChoice> Router::SelectLeg(const RouteRequest& request, const ModelView& view,
+                                            WorkerType leg) const {
   const size_t index = static_cast<size_t>(leg);
-  const CandidateSet& candidates = *view.legs[index];
-  if (candidates.empty()) {
+  const CandidateSet& all = *view.legs[index];
+  if (all.empty()) {
     const std::string& model = view.pool->model();
     if (view.members[index] == 0) {
       return absl::NotFoundError(
           absl::StrCat("model \"", model, "\" has no ", WorkerTypeName(leg), " worker"));
     }
-    return absl::UnavailableError(absl::StrCat("no healthy ", WorkerTypeName(leg),
-                                               " worker for model \"", model, "\" (",
-                                               view.members[index], " registered, all unhealthy)"));
+    const ModelView::Unavailable& why = view.unavailable[index];
+    return absl::UnavailableError(absl::StrCat(
+        "no available ", WorkerTypeName(leg), " worker for model \"", model, "\": all ",
+        view.members[index], " registered are unavailable (", why.not_ready, " not ready, ",
+        why.draining, " draining, ", why.breaker, " with an open circuit breaker)"));
   }
-  absl::StatusOr<size_t> chosen = view.pool->policy(leg).Select(request, candidates);
-  if (!chosen.ok()) return chosen.status();
-  if (*chosen >= candidates.size()) {
-    return absl::InternalError(absl::StrCat("policy ", view.pool->policy(leg).name(),
-                                            " chose candidate ", *chosen, " of ",
-                                            candidates.size()));
+  Policy& policy = view.pool->policy(leg);
+  const CandidateSet* candidates = &all;
+  std::shared_ptr<const CandidateSet> narrowed;  // only for exclusions
+  if (!request.exclude_workers.empty()) {
+    bool any = false;
+    for (uint32_t id : request.exclude_workers) any = any || all.IndexOf(id).has_value();
+    if (any) {
+      narrowed = all.Without(request.exclude_workers);
+      if (!narrowed->empty()) candidates = narrowed.get();
+    }
   }
-  return candidates.workers()[*chosen];
+  absl::InlinedVector<uint32_t, 4> refused;
+  for (int attempt = 0;; ++attempt) {
+    absl::StatusOr<size_t> chosen = policy.Select(request, *candidates);
+    if (!chosen.ok()) return chosen.status();
+    if (*chosen >= candidates->size()) {
+      return absl::InternalError(absl::StrCat("policy ", policy.name(), " chose candidate ",
+                                              *chosen, " of ", candidates->size()));
+    }
+    const WorkerPtr& worker = candidates->workers()[*chosen];
+    CircuitBreaker::Admission admission = worker->AdmitRequest();
+    if (admission.allowed) return LegChoice{worker, admission.probe};
+    // The snapshot predates the breaker's change (its republish is under
+    // way): choose again without the worker.
+    refused.push_back(worker->id());
+    if (attempt == kMaxAdmissionRetries) break;
+    narrowed = all.Without(refused, request.exclude_workers);
+    if (narrowed->empty()) narrowed = all.Without(refused);
+    if (narrowed->empty()) break;
+    candidates = narrowed.get();
+  }
+  return absl::UnavailableError(absl::StrCat("no available ", WorkerTypeName(leg),
+                                             " worker for model \"", view.pool->model(),
+                                             "\": the chosen workers' circuit breakers refused"));
 }
 
 absl::StatusOr<Ticket> Router::Select(const RouteRequest& request) {
-  const std::shared_ptr<const RouterSnapshot> snapshot = snapshot_.load(std::memory_order_acquire);
+  std::shared_ptr<const RouterSnapshot> snapshot = snapshot_.load(std::memory_order_acquire);
   const absl::string_view model = request.model.empty() ? absl::string_view(options_.default_model)
                                                         : request.model;
   auto it = snapshot->models.find(model);
   if (it == snapshot->models.end()) {
     return absl::NotFoundError(absl::StrCat("no worker registered for model \"", model, "\""));
   }
+  // Lazy half-open: only models with an open breaker read the clock here.
+  // After reopening, route on the fresh snapshot so this very request can be
+  // the first probe (a model whose only worker was open must not fail it).
+  if (it->second->next_reopen_nanos != ModelView::kNever &&
+      clock_->NowNanos() >= it->second->next_reopen_nanos) {
+    ReopenDueBreakers(it->second->pool->model(), /*try_only=*/true);
+    snapshot = snapshot_.load(std::memory_order_acquire);
+    it = snapshot->models.find(model);
+    if (it == snapshot->models.end()) {
+      return absl::NotFoundError(absl::StrCat("no worker registered for model \"", model, "\""));
+    }
+  }
   const ModelView& view = *it->second;
   if (!options_.pd_mode) {
-    absl::StatusOr<WorkerPtr> worker = SelectLeg(request, view, WorkerType::kRegular);
-    if (!worker.ok()) return worker.status();
-    return Ticket(*std::move(worker), nullptr, 0);
+    absl::StatusOr<LegChoice> choice = SelectLeg(request, view, WorkerType::kRegular);
+    if (!choice.ok()) return choice.status();
+    return Ticket(std::move(choice->worker), choice->probe, nullptr, 0, 0);
   }
-  absl::StatusOr<WorkerPtr> prefill = SelectLeg(request, view, WorkerType::kPrefill);
+  absl::StatusOr<LegChoice> prefill = SelectLeg(request, view, WorkerType::kPrefill);
   if (!prefill.ok()) return prefill.status();
-  absl::StatusOr<WorkerPtr> decode = SelectLeg(request, view, WorkerType::kDecode);
-  if (!decode.ok()) return decode.status();
+  absl::StatusOr<LegChoice> decode = SelectLeg(request, view, WorkerType::kDecode);
+  if (!decode.ok()) {
+    prefill->worker->CancelAdmission(prefill->probe);
+    return decode.status();
+  }
   // SGLang pairs the two halves by a room id below 2^63.
   const uint64_t room = random_->Next() >> 1;
-  return Ticket(*std::move(prefill), *std::move(decode), room);
+  return Ticket(std::move(prefill->worker), prefill->probe, std::move(decode->worker),
+                decode->probe, room);
 }
 
 // --- Maintenance ------------------------------------------------------------
@@ -310,6 +454,7 @@ void Router::RunMaintenance() {
   const std::shared_ptr<const RouterSnapshot> snapshot = snapshot_.load(std::memory_order_acquire);
   const int64_t now = clock_->NowNanos();
   for (const auto& [model, view] : snapshot->models) {
+    if (now >= view->next_reopen_nanos) ReopenDueBreakers(model, /*try_only=*/false);
     for (int leg = 0; leg < kWorkerTypeCount; ++leg) {
       view->pool->policy(static_cast<WorkerType>(leg)).Maintain(now);
     }
@@ -337,7 +482,7 @@ absl::StatusOr<ModelStats> Router::GetModelStats(absl::string_view model) const 
   stats.model = std::string(model);
   for (int leg = 0; leg < kWorkerTypeCount; ++leg) {
     stats.workers[leg] = it->second->members[leg];
-    stats.healthy[leg] = it->second->legs[leg]->size();
+    stats.available[leg] = it->second->legs[leg]->size();
     stats.policy[leg] = it->second->pool->policy(static_cast<WorkerType>(leg)).stats();
   }
   return stats;

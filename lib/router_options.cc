@@ -134,6 +134,9 @@ absl::Status ValidateRouterOptions(const RouterOptions& options) {
       return s;
     }
   }
+  if (absl::Status s = ValidateCircuitBreakerOptions(options.circuit_breaker); !s.ok()) return s;
+  if (absl::Status s = ValidateHealthOptions(options.health); !s.ok()) return s;
+  if (absl::Status s = ValidateRetryOptions(options.retry); !s.ok()) return s;
   return absl::OkStatus();
 }
 

@@ -4,8 +4,13 @@
 
 namespace smg {
 
-Ticket::Ticket(WorkerPtr primary, WorkerPtr decode, uint64_t room)
-    : primary_(std::move(primary)), decode_(std::move(decode)), bootstrap_room_(room) {
+Ticket::Ticket(WorkerPtr primary, uint32_t primary_probe, WorkerPtr decode,
+               uint32_t decode_probe, uint64_t room)
+    : primary_(std::move(primary)),
+      decode_(std::move(decode)),
+      bootstrap_room_(room),
+      primary_probe_(primary_probe),
+      decode_probe_(decode_probe) {
   primary_->AcquireLoad();
   if (decode_) decode_->AcquireLoad();
 }
@@ -14,6 +19,8 @@ Ticket::Ticket(Ticket&& other) noexcept
     : primary_(std::move(other.primary_)),
       decode_(std::move(other.decode_)),
       bootstrap_room_(other.bootstrap_room_),
+      primary_probe_(other.primary_probe_),
+      decode_probe_(other.decode_probe_),
       finished_(other.finished_) {
   other.finished_ = true;
 }
@@ -24,6 +31,8 @@ Ticket& Ticket::operator=(Ticket&& other) noexcept {
     primary_ = std::move(other.primary_);
     decode_ = std::move(other.decode_);
     bootstrap_room_ = other.bootstrap_room_;
+    primary_probe_ = other.primary_probe_;
+    decode_probe_ = other.decode_probe_;
     finished_ = other.finished_;
     other.finished_ = true;
   }
@@ -47,8 +56,8 @@ absl::Status Ticket::Finish(Outcome prefill_outcome, Outcome decode_outcome) {
 
 void Ticket::Release(Outcome primary, Outcome decode) {
   finished_ = true;
-  primary_->ReleaseLoad(primary);
-  if (decode_) decode_->ReleaseLoad(decode);
+  primary_->ReleaseLoad(primary, primary_probe_);
+  if (decode_) decode_->ReleaseLoad(decode, decode_probe_);
 }
 
 }  // namespace smg

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "absl/strings/match.h"
+#include "worker_events.h"
 #include "smgcore/request.h"
 
 namespace smg {
@@ -23,15 +24,7 @@ absl::string_view WorkerTypeName(WorkerType type) {
   return "unknown";
 }
 
-absl::string_view WorkerHealthName(WorkerHealth health) {
-  switch (health) {
-    case WorkerHealth::kHealthy: return "healthy";
-    case WorkerHealth::kUnhealthy: return "unhealthy";
-  }
-  return "unknown";
-}
-
-Worker::Worker(WorkerId id, WorkerSpec spec, std::string bootstrap_host)
+Worker::Worker(WorkerId id, WorkerSpec spec, std::string bootstrap_host, WorkerRuntime runtime)
     : id_(id),
       url_(std::move(spec.url)),
       model_(std::move(spec.model)),
@@ -41,6 +34,10 @@ Worker::Worker(WorkerId id, WorkerSpec spec, std::string bootstrap_host)
       labels_(std::move(spec.labels)),
       weight_(spec.weight),
       health_(spec.health),
+      breaker_(runtime.circuit_breaker, runtime.clock),
+      classifier_(runtime.failure_classifier),
+      events_(std::move(runtime.events)),
+      health_tracker_(runtime.health, spec.health),
       engine_load_bits_(kNoEngineLoad) {}
 
 Labels Worker::labels() const {
@@ -64,20 +61,71 @@ void Worker::set_engine_load(std::optional<double> load) {
                           std::memory_order_relaxed);
 }
 
+std::optional<HealthTransition> Worker::ApplyProbe(bool passed) {
+  (passed ? probes_passed_ : probes_failed_).fetch_add(1, std::memory_order_relaxed);
+  absl::MutexLock lock(&state_mu_);
+  std::optional<HealthTransition> t = health_tracker_.OnProbe(passed);
+  if (t) {
+    health_.store(t->to, std::memory_order_release);
+    health_entered_[static_cast<size_t>(t->to)].fetch_add(1, std::memory_order_relaxed);
+  }
+  return t;
+}
+
+std::optional<HealthTransition> Worker::ForceHealth(WorkerHealth state) {
+  absl::MutexLock lock(&state_mu_);
+  std::optional<HealthTransition> t = health_tracker_.Set(state);
+  if (t) {
+    health_.store(t->to, std::memory_order_release);
+    health_entered_[static_cast<size_t>(t->to)].fetch_add(1, std::memory_order_relaxed);
+  }
+  return t;
+}
+
+CircuitBreaker::Admission Worker::AdmitRequestSlow() {
+  const bool accepting_before = breaker_.accepting();
+  CircuitBreaker::Admission admission = breaker_.TryAdmit();
+  ReportBreakerTransition(admission.transition, accepting_before);
+  return admission;
+}
+
+void Worker::CancelAdmission(uint32_t probe) {
+  if (probe == 0) return;
+  const bool accepting_before = breaker_.accepting();
+  ReportBreakerTransition(breaker_.Record(BreakerResult::kNeutral, probe), accepting_before);
+}
+
+void Worker::ReportBreakerTransition(std::optional<BreakerTransition> t, bool accepting_before) {
+  if (events_ == nullptr) return;
+  if (t.has_value() || breaker_.accepting() != accepting_before) events_->RoutabilityChanged(*this);
+  if (t.has_value()) events_->BreakerTransitioned(*this, *t);
+}
+
 void Worker::AcquireLoad() {
   in_flight_.fetch_add(1, std::memory_order_relaxed);
+  selections_.fetch_add(1, std::memory_order_relaxed);
   if (leg_in_flight_) leg_in_flight_->fetch_add(1, std::memory_order_relaxed);
 }
 
-void Worker::ReleaseLoad(const Outcome& outcome) {
+void Worker::ReleaseLoad(const Outcome& outcome, uint32_t probe) {
   in_flight_.fetch_sub(1, std::memory_order_relaxed);
   if (leg_in_flight_) leg_in_flight_->fetch_sub(1, std::memory_order_relaxed);
   served_.fetch_add(1, std::memory_order_relaxed);
-  if (outcome.IsFailure()) {
+  BreakerResult result = BreakerResult::kNeutral;
+  if (classifier_.IsFailure(outcome)) {
     failures_.fetch_add(1, std::memory_order_relaxed);
-  } else if (outcome.IsSuccess()) {
+    result = BreakerResult::kFailure;
+  } else if (outcome.kind() == Outcome::Kind::kStatus) {
     successes_.fetch_add(1, std::memory_order_relaxed);
+    result = BreakerResult::kSuccess;
   }
+  if (probe == 0 && breaker_.state() == BreakerState::kClosed) {
+    // Closed (the common case): accepting before, and after unless it opened.
+    ReportBreakerTransition(breaker_.Record(result, probe), /*accepting_before=*/true);
+    return;
+  }
+  const bool accepting_before = breaker_.accepting();
+  ReportBreakerTransition(breaker_.Record(result, probe), accepting_before);
 }
 
 absl::string_view FindHeader(absl::Span<const Header> headers, absl::string_view name) {

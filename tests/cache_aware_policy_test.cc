@@ -101,7 +101,7 @@ class Harness {
   }
   void SetHealthy(WorkerId id, bool healthy) {
     ASSERT_TRUE(router_
-                    ->SetHealth(id, healthy ? WorkerHealth::kHealthy : WorkerHealth::kUnhealthy)
+                    ->SetHealth(id, healthy ? WorkerHealth::kReady : WorkerHealth::kNotReady)
                     .ok());
   }
   PolicyStats Stats() {

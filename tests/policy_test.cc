@@ -91,7 +91,7 @@ class Harness {
   }
   void SetHealthy(WorkerId id, bool healthy) {
     ASSERT_TRUE(router_
-                    ->SetHealth(id, healthy ? WorkerHealth::kHealthy : WorkerHealth::kUnhealthy)
+                    ->SetHealth(id, healthy ? WorkerHealth::kReady : WorkerHealth::kNotReady)
                     .ok());
   }
   PolicyStats Stats(const std::string& model = "default") {
@@ -182,7 +182,7 @@ TEST(RandomPolicyTest, ErrorCodes) {
   for (WorkerId id : ids) h.SetHealthy(id, false);
   t = h.router().Select({});
   EXPECT_EQ(t.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_THAT(t.status().message(), HasSubstr("unhealthy"));
+  EXPECT_THAT(t.status().message(), HasSubstr("not ready"));
   // Removing them all makes it NotFound again.
   for (WorkerId id : ids) ASSERT_TRUE(h.router().RemoveWorker(id).ok());
   EXPECT_EQ(h.router().Select({}).status().code(), absl::StatusCode::kNotFound);
@@ -970,7 +970,7 @@ TEST(PolicyOptionsTest, CustomPolicyFromFactoryIsUsed) {
   }
   EXPECT_EQ(select_calls, 5);
   // Candidates are the healthy workers only.
-  ASSERT_TRUE(router.SetHealth(ids[2], WorkerHealth::kUnhealthy).ok());
+  ASSERT_TRUE(router.SetHealth(ids[2], WorkerHealth::kNotReady).ok());
   EXPECT_EQ(router.Select({})->worker().id(), ids[1]);
 }
 

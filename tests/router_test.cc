@@ -103,7 +103,7 @@ TEST_F(RouterTest, RemoveUnknownIsNotFound) {
   EXPECT_TRUE(r->RemoveWorker(id).ok());
   EXPECT_EQ(r->RemoveWorker(id).code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(r->GetWorker(id).status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(r->SetHealth(id, WorkerHealth::kUnhealthy).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(r->SetHealth(id, WorkerHealth::kNotReady).code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(r->SetLabels(id, {}).code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(r->SetWeight(id, 2).code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(r->SetEngineLoad(id, 0.5).code(), absl::StatusCode::kNotFound);
@@ -193,11 +193,11 @@ TEST_F(RouterTest, SelectErrorsSayWhatIsMissing) {
   EXPECT_THAT(s.message(), HasSubstr("other"));
   req.model = "";
   const WorkerId id = (*r->FindWorkerByUrl("http://w:1"))->id();
-  ASSERT_TRUE(r->SetHealth(id, WorkerHealth::kUnhealthy).ok());
+  ASSERT_TRUE(r->SetHealth(id, WorkerHealth::kNotReady).ok());
   s = r->Select(req).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
-  EXPECT_THAT(s.message(), HasSubstr("all unhealthy"));
-  ASSERT_TRUE(r->SetHealth(id, WorkerHealth::kHealthy).ok());
+  EXPECT_THAT(s.message(), HasSubstr("1 not ready"));
+  ASSERT_TRUE(r->SetHealth(id, WorkerHealth::kReady).ok());
   EXPECT_TRUE(r->Select(req).ok());
 }
 
@@ -205,8 +205,8 @@ TEST_F(RouterTest, UnhealthyWorkersAreNeverSelected) {
   auto r = Make();
   std::vector<WorkerId> ids;
   for (int i = 0; i < 4; ++i) ids.push_back(Add(*r, Spec("http://w:" + std::to_string(i + 1))));
-  ASSERT_TRUE(r->SetHealth(ids[1], WorkerHealth::kUnhealthy).ok());
-  ASSERT_TRUE(r->SetHealth(ids[3], WorkerHealth::kUnhealthy).ok());
+  ASSERT_TRUE(r->SetHealth(ids[1], WorkerHealth::kNotReady).ok());
+  ASSERT_TRUE(r->SetHealth(ids[3], WorkerHealth::kNotReady).ok());
   absl::flat_hash_set<WorkerId> seen;
   for (int i = 0; i < 40; ++i) {
     absl::StatusOr<Ticket> t = r->Select({});
@@ -215,7 +215,7 @@ TEST_F(RouterTest, UnhealthyWorkersAreNeverSelected) {
   }
   EXPECT_EQ(seen, (absl::flat_hash_set<WorkerId>{ids[0], ids[2]}));
   WorkerSpec starts_down = Spec("http://w:9");
-  starts_down.health = WorkerHealth::kUnhealthy;
+  starts_down.health = WorkerHealth::kNotReady;
   const WorkerId down = Add(*r, starts_down);
   for (int i = 0; i < 20; ++i) EXPECT_NE(r->Select({})->worker().id(), down);
 }
@@ -373,11 +373,11 @@ TEST_F(PdRouterTest, ErrorsNameTheMissingLeg) {
   EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(s.message(), HasSubstr("prefill"));
   const WorkerId p = Add(*r, Prefill("http://p:1", 8998));
-  ASSERT_TRUE(r->SetHealth(p, WorkerHealth::kUnhealthy).ok());
+  ASSERT_TRUE(r->SetHealth(p, WorkerHealth::kNotReady).ok());
   s = r->Select({}).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
-  EXPECT_THAT(s.message(), HasSubstr("healthy prefill"));
-  ASSERT_TRUE(r->SetHealth(p, WorkerHealth::kHealthy).ok());
+  EXPECT_THAT(s.message(), HasSubstr("no available prefill worker"));
+  ASSERT_TRUE(r->SetHealth(p, WorkerHealth::kReady).ok());
   ASSERT_TRUE(r->RemoveWorkerByUrl("http://d:1").ok());
   s = r->Select({}).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);

@@ -31,6 +31,14 @@ class Clock {
   //
   // Monotonic nanoseconds since an arbitrary, fixed epoch.
   virtual int64_t NowNanos() const = 0;
+
+  // Clock::NowNanosCoarse()
+  //
+  // The same time, read more cheaply and possibly lagging NowNanos() by a
+  // few milliseconds (never ahead of it), for bookkeeping that tolerates
+  // that, such as placing an outcome in a circuit breaker's sliding window on
+  // every request. Defaults to NowNanos().
+  virtual int64_t NowNanosCoarse() const { return NowNanos(); }
 };
 
 // SteadyClock
@@ -39,6 +47,11 @@ class Clock {
 class SteadyClock final : public Clock {
  public:
   int64_t NowNanos() const override;
+  // SteadyClock::NowNanosCoarse()
+  //
+  // CLOCK_MONOTONIC_COARSE where the platform has it (Linux: about 5 ns
+  // instead of about 25 ns, at the resolution of the kernel tick).
+  int64_t NowNanosCoarse() const override;
 
   // SteadyClock::Instance()
   //

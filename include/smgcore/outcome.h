@@ -9,7 +9,12 @@
 #ifndef SMGCORE_OUTCOME_H_
 #define SMGCORE_OUTCOME_H_
 
+#include <array>
 #include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
 
 namespace smg {
 
@@ -67,6 +72,62 @@ class Outcome {
   constexpr Outcome(Kind kind, int status) : kind_(kind), status_(status) {}
   Kind kind_;
   int status_;
+};
+
+// FailureClassifier
+//
+// Which outcomes count against a worker (its circuit breaker and failure
+// counters) or make a request retryable. The default is the rule above:
+// transport errors plus 408, 429, 500, 502, 503, 504. A router has one, and
+// each worker may override it (e.g. an engine that answers 503 while warming
+// up and should not be tripped by it). Cancellations are never failures.
+// A small value type (80 bytes), cheap to copy and safe to share read-only.
+class FailureClassifier {
+ public:
+  // FailureClassifier::FailureClassifier()
+  //
+  // The default classification.
+  FailureClassifier();
+
+  // FailureClassifier::Create()
+  //
+  // Failures are exactly the HTTP statuses in `failure_statuses` (each in
+  // [100, 599]; duplicates allowed) plus, when `transport_errors_fail`,
+  // transport errors. InvalidArgument names the first status out of range.
+  static absl::StatusOr<FailureClassifier> Create(absl::Span<const int> failure_statuses,
+                                                  bool transport_errors_fail = true);
+
+  // FailureClassifier::IsFailure()
+  bool IsFailure(const Outcome& outcome) const {
+    switch (outcome.kind()) {
+      case Outcome::Kind::kTransportError: return transport_errors_fail_;
+      case Outcome::Kind::kCancelled: return false;
+      case Outcome::Kind::kStatus: return IsFailureStatus(outcome.http_status());
+    }
+    return false;
+  }
+  // FailureClassifier::IsFailureStatus()
+  //
+  // Whether HTTP status `status` is a failure; false outside [100, 599].
+  bool IsFailureStatus(int status) const {
+    if (status < kMinStatus || status > kMaxStatus) return false;
+    const unsigned bit = static_cast<unsigned>(status - kMinStatus);
+    return (statuses_[bit / 64] >> (bit % 64)) & 1;
+  }
+  // FailureClassifier::transport_errors_fail()
+  bool transport_errors_fail() const { return transport_errors_fail_; }
+  // FailureClassifier::failure_statuses()
+  //
+  // The failure statuses in increasing order.
+  std::vector<int> failure_statuses() const;
+
+  friend bool operator==(const FailureClassifier&, const FailureClassifier&) = default;
+
+ private:
+  static constexpr int kMinStatus = 100;
+  static constexpr int kMaxStatus = 599;
+  std::array<uint64_t, 8> statuses_{};  // bit (status - 100)
+  bool transport_errors_fail_ = true;
 };
 
 }  // namespace smg

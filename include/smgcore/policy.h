@@ -44,11 +44,19 @@ class CandidateSet {
  public:
   // CandidateSet::Build()
   //
-  // `members`: every worker of the leg, healthy or not, ordered by id; the
-  // healthy ones become the candidates. `ring`: the leg's hash ring, or null.
+  // `members`: every worker of the leg, available or not, ordered by id; the
+  // routable ones (Worker::routable()) become the candidates. `ring`: the leg's hash ring, or null.
   static std::shared_ptr<const CandidateSet> Build(
       absl::Span<const WorkerPtr> members, std::shared_ptr<const HashRing> ring,
       std::shared_ptr<std::atomic<int64_t>> leg_in_flight);
+
+  // CandidateSet::Without()
+  //
+  // A copy without the workers whose ids are in `excluded` or
+  // `also_excluded`, sharing this set's ring. O(size()) and allocating: for
+  // retries, not for every request.
+  std::shared_ptr<const CandidateSet> Without(absl::Span<const uint32_t> excluded,
+                                              absl::Span<const uint32_t> also_excluded = {}) const;
 
   // CandidateSet::size() / empty()
   size_t size() const { return workers_.size(); }
@@ -98,6 +106,9 @@ class CandidateSet {
 
  private:
   CandidateSet() = default;
+  static std::shared_ptr<const CandidateSet> Assemble(
+      std::vector<WorkerPtr> workers, std::shared_ptr<const HashRing> ring,
+      std::shared_ptr<std::atomic<int64_t>> leg_in_flight);
 
   std::vector<WorkerPtr> workers_;
   std::vector<uint32_t> weighted_rotation_;

@@ -46,6 +46,11 @@ struct RouteRequest {
   // Request headers, consulted by consistent_hash for its key header and the
   // implicit keys (authorization, x-forwarded-for, cookie).
   absl::Span<const Header> headers;
+  // Ids (WorkerId) of workers not to choose, e.g. those a retried request already failed on
+  // (RetryState fills it). If excluding them leaves no candidate in a leg,
+  // the exclusion is ignored for that leg: retrying on a worker already
+  // tried beats failing the request.
+  absl::Span<const uint32_t> exclude_workers;
 };
 
 // FindHeader()

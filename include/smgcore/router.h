@@ -30,6 +30,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,11 +42,15 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "smgcore/circuit_breaker.h"
 #include "smgcore/clock.h"
+#include "smgcore/health.h"
+#include "smgcore/outcome.h"
 #include "smgcore/policy.h"
 #include "smgcore/policy_config.h"
 #include "smgcore/random.h"
 #include "smgcore/request.h"
+#include "smgcore/retry_policy.h"
 #include "smgcore/ticket.h"
 #include "smgcore/worker.h"
 
@@ -72,6 +77,25 @@ struct RouterOptions {
   PolicySet policies;
   // Per-model policies.
   absl::flat_hash_map<std::string, PolicySet> model_policies;
+
+  // Circuit breaker of every worker; WorkerSpec::circuit_breaker overrides
+  // it per worker.
+  CircuitBreakerOptions circuit_breaker;
+  // Which outcomes count as failures; WorkerSpec::failure_classifier
+  // overrides it per worker.
+  FailureClassifier failure_classifier;
+  // Health state machine thresholds (probes reported by the host).
+  HealthOptions health;
+  // Retries, used by RetryState (retry.h).
+  RetryOptions retry;
+
+  // Called after a worker's breaker changes state, on the thread that caused
+  // it (usually one finishing a ticket), with no smgcore lock held. The
+  // callback may call the router; it must not destroy it. Must be
+  // thread-safe.
+  std::function<void(const Worker&, BreakerTransition)> on_breaker_transition;
+  // Called after a worker's health state changes, likewise.
+  std::function<void(const Worker&, HealthTransition)> on_health_transition;
 };
 
 // ValidateRouterOptions()
@@ -95,13 +119,16 @@ struct ModelStats {
   std::string model;
   // Workers of each type, indexed by WorkerType.
   size_t workers[kWorkerTypeCount] = {0, 0, 0};
-  // Healthy workers of each type.
-  size_t healthy[kWorkerTypeCount] = {0, 0, 0};
+  // Workers of each type that policies may choose (ready, breaker accepting).
+  size_t available[kWorkerTypeCount] = {0, 0, 0};
   // The stats of each leg's policy, indexed by WorkerType.
   PolicyStats policy[kWorkerTypeCount];
 };
 
 class ModelPool;
+class RetryState;
+class WorkerEvents;
+struct LegChoice;
 struct ModelView;
 struct RouterSnapshot;
 
@@ -144,10 +171,26 @@ class Router {
   // Router::RemoveWorkerByUrl()
   absl::Status RemoveWorkerByUrl(absl::string_view url);
 
+  // Router::ReportProbe()
+  //
+  // Feeds one health probe result into the worker's state machine (see
+  // health.h) and returns its health afterwards. NotFound for an unknown id.
+  absl::StatusOr<WorkerHealth> ReportProbe(WorkerId id, bool passed);
   // Router::SetHealth()
   //
-  // Unhealthy workers are never selected. NotFound for an unknown id.
+  // Forces a health state (an operator's override); only kReady workers are
+  // selected. NotFound for an unknown id, InvalidArgument for a value outside
+  // the enum.
   absl::Status SetHealth(WorkerId id, WorkerHealth health);
+  // Router::DrainWorker()
+  //
+  // SetHealth(id, kDraining): no new requests; outstanding tickets finish
+  // normally. Remove the worker once its in_flight() reaches 0.
+  absl::Status DrainWorker(WorkerId id);
+  // Router::ResetCircuitBreaker()
+  //
+  // Forces the worker's breaker closed and forgets its history.
+  absl::Status ResetCircuitBreaker(WorkerId id);
   // Router::SetLabels()
   absl::Status SetLabels(WorkerId id, Labels labels);
   // Router::SetWeight()
@@ -187,8 +230,10 @@ class Router {
   // Chooses the worker(s) for `request` and returns a ticket that already
   // counts the request in flight. Errors: NotFound when the model has no
   // worker of the needed type; Unavailable when it has some but none is
-  // healthy (the message says which leg); whatever the policy reports.
-  // Allocates nothing on the success path.
+  // available (the message says which leg and why: not ready, draining,
+  // circuit breaker open); whatever the policy reports. Allocates nothing on
+  // the common path; `request.exclude_workers` (retries) costs one pass over
+  // the leg's candidates.
   absl::StatusOr<Ticket> Select(const RouteRequest& request);
 
   // --- Maintenance and introspection --------------------------------------
@@ -196,7 +241,9 @@ class Router {
   // Router::RunMaintenance()
   //
   // Periodic housekeeping: evicts each cache-aware tree whose eviction
-  // interval has elapsed on the injected clock. Call it every few seconds.
+  // interval has elapsed on the injected clock, and turns open breakers
+  // whose open duration elapsed half-open (Select() also does this lazily).
+  // Call it every few seconds.
   void RunMaintenance();
   // Router::EvictNow()
   //
@@ -209,11 +256,33 @@ class Router {
 
   // Router::options()
   const RouterOptions& options() const { return options_; }
+  // Router::retry_policy()
+  const RetryPolicy& retry_policy() const { return retry_policy_; }
+  // Router::clock() / Router::random()
+  //
+  // The injected time and randomness (or the process defaults).
+  const Clock& clock() const { return *clock_; }
+  RandomSource& random() const { return *random_; }
 
  private:
-  Router(RouterOptions options, const Clock* clock, RandomSource* random);
+  friend class RetryState;
+  friend class WorkerEvents;
 
-  static absl::Status ValidateSpec(const WorkerSpec& spec);
+  Router(RouterOptions options, const Clock* clock, RandomSource* random,
+         RetryPolicy retry_policy);
+
+  // A worker's breaker or probe-slot availability changed outside the
+  // registry lock: republish its model if it is still registered.
+  void OnWorkerStateChanged(const Worker& worker);
+  // Health changed: republish if routability did, then run the callback.
+  void AfterHealthTransition(const WorkerPtr& worker, std::optional<HealthTransition> t);
+  // Turns the model's open breakers whose time is up half-open and
+  // republishes. With `try_only`, gives up if the registry lock is busy.
+  void ReopenDueBreakers(const std::string& model, bool try_only);
+  absl::StatusOr<LegChoice> SelectLeg(const RouteRequest& request, const ModelView& view,
+                                      WorkerType leg) const;
+
+  absl::Status ValidateSpec(const WorkerSpec& spec) const;
   absl::StatusOr<WorkerId> AddLocked(const WorkerSpec& spec) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status RemoveLocked(WorkerId id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<WorkerPtr> FindLocked(WorkerId id) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
@@ -221,12 +290,18 @@ class Router {
   // and publishes a new router snapshot.
   void PublishLocked(const std::string& model) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   const PolicySet& PoliciesFor(absl::string_view model) const;
-  static absl::StatusOr<WorkerPtr> SelectLeg(const RouteRequest& request, const ModelView& view,
-                                             WorkerType leg);
 
   const RouterOptions options_;
   const Clock* const clock_;
   RandomSource* const random_;
+  const RetryPolicy retry_policy_;
+  // Retries in progress against the budget; null without a budget.
+  const std::unique_ptr<RetryBudget> retry_budget_;
+  const std::shared_ptr<WorkerEvents> events_;
+  // Retry counters (RetryState), for metrics.
+  std::atomic<uint64_t> retries_{0};
+  std::atomic<uint64_t> retries_exhausted_{0};
+  std::atomic<uint64_t> retries_over_budget_{0};
 
   mutable absl::Mutex mu_;
   WorkerId next_id_ ABSL_GUARDED_BY(mu_) = 1;

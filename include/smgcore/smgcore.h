@@ -4,13 +4,17 @@
 #ifndef SMGCORE_SMGCORE_H_
 #define SMGCORE_SMGCORE_H_
 
+#include "smgcore/circuit_breaker.h"
 #include "smgcore/clock.h"
+#include "smgcore/health.h"
 #include "smgcore/outcome.h"
 #include "smgcore/policy.h"
 #include "smgcore/policy_config.h"
 #include "smgcore/radix_tree.h"
 #include "smgcore/random.h"
 #include "smgcore/request.h"
+#include "smgcore/retry.h"
+#include "smgcore/retry_policy.h"
 #include "smgcore/router.h"
 #include "smgcore/ticket.h"
 #include "smgcore/version.h"

@@ -87,7 +87,9 @@ class Ticket {
 
   // Ticket::Finish()
   //
-  // Ends the request with `outcome` on every worker of the ticket. Returns
+  // Ends the request with `outcome` on every worker of the ticket: takes it
+  // off their load and records it in their circuit breakers (classified by
+  // each worker's FailureClassifier). Returns
   // FailedPrecondition if the ticket was already finished (nothing changes).
   absl::Status Finish(Outcome outcome);
   // Ticket::Finish(prefill, decode)
@@ -98,12 +100,18 @@ class Ticket {
 
  private:
   friend class Router;
-  Ticket(WorkerPtr primary, WorkerPtr decode, uint64_t room);
+  // Takes over the admissions the router obtained (load already counted by
+  // AcquireLoad() here, breaker probe slots from `*_probe`).
+  Ticket(WorkerPtr primary, uint32_t primary_probe, WorkerPtr decode, uint32_t decode_probe,
+         uint64_t room);
   void Release(Outcome primary, Outcome decode);
 
   WorkerPtr primary_;
   WorkerPtr decode_;
   uint64_t bootstrap_room_ = 0;
+  // Breaker probe slots held (0: none), freed when the ticket finishes.
+  uint32_t primary_probe_ = 0;
+  uint32_t decode_probe_ = 0;
   bool finished_ = false;
 };
 

@@ -25,6 +25,9 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "smgcore/circuit_breaker.h"
+#include "smgcore/clock.h"
+#include "smgcore/health.h"
 #include "smgcore/outcome.h"
 
 namespace smg {
@@ -54,19 +57,6 @@ inline constexpr int kWorkerTypeCount = 3;
 // "regular", "prefill" or "decode".
 absl::string_view WorkerTypeName(WorkerType type);
 
-// WorkerHealth
-//
-// Whether policies may choose the worker. Only healthy workers are candidates.
-enum class WorkerHealth : uint8_t {
-  kHealthy = 0,
-  kUnhealthy = 1,
-};
-
-// WorkerHealthName()
-//
-// "healthy" or "unhealthy".
-absl::string_view WorkerHealthName(WorkerHealth health);
-
 // Labels
 //
 // Free-form key/value metadata, ordered by key so listings are stable.
@@ -90,9 +80,30 @@ struct WorkerSpec {
   Labels labels;
   // Relative capacity for weighted policies (round robin). Must be >= 1.
   uint32_t weight = 1;
-  // Initial health. Workers usually join healthy; a host that probes before
-  // admitting traffic can add them unhealthy and flip them later.
-  WorkerHealth health = WorkerHealth::kHealthy;
+  // Initial health: kReady, kPending or kNotReady. Workers usually join
+  // ready; a host that probes before admitting traffic adds them pending and
+  // reports probes until they turn ready (see health.h).
+  WorkerHealth health = WorkerHealth::kReady;
+  // Per-worker circuit breaker settings; unset means the router's.
+  std::optional<CircuitBreakerOptions> circuit_breaker;
+  // Per-worker failure classification; unset means the router's.
+  std::optional<FailureClassifier> failure_classifier;
+};
+
+class WorkerEvents;  // lib/worker_events.h
+
+// WorkerRuntime
+//
+// What the router gives each worker besides its spec: the resolved
+// resilience settings (validated) and where to report state changes.
+struct WorkerRuntime {
+  CircuitBreakerOptions circuit_breaker;
+  FailureClassifier failure_classifier;
+  HealthOptions health;
+  // Null means SteadyClock.
+  const Clock* clock = nullptr;
+  // Null for a worker outside any router (tests).
+  std::shared_ptr<WorkerEvents> events;
 };
 
 // Worker
@@ -102,7 +113,10 @@ struct WorkerSpec {
 // finish safely after its worker was removed. All accessors are thread-safe.
 class Worker {
  public:
-  Worker(WorkerId id, WorkerSpec spec, std::string bootstrap_host);
+  // Worker::Worker()
+  //
+  // Workers are built by the router; `runtime`'s options must be valid.
+  Worker(WorkerId id, WorkerSpec spec, std::string bootstrap_host, WorkerRuntime runtime = {});
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
@@ -131,7 +145,22 @@ class Worker {
   // Worker::weight()
   uint32_t weight() const { return weight_.load(std::memory_order_relaxed); }
   // Worker::health()
-  WorkerHealth health() const { return health_.load(std::memory_order_relaxed); }
+  //
+  // The health state (see health.h).
+  WorkerHealth health() const { return health_.load(std::memory_order_acquire); }
+  // Worker::breaker_state()
+  BreakerState breaker_state() const { return breaker_.state(); }
+  // Worker::breaker()
+  //
+  // The worker's circuit breaker, for its counters and state.
+  const CircuitBreaker& breaker() const { return breaker_; }
+  // Worker::failure_classifier()
+  const FailureClassifier& failure_classifier() const { return classifier_; }
+  // Worker::routable()
+  //
+  // Whether policies may choose the worker now: ready, and its breaker closed
+  // or half-open with a free probe slot.
+  bool routable() const { return health() == WorkerHealth::kReady && breaker_.accepting(); }
   // Worker::removed()
   //
   // True once the router has removed the worker. Outstanding tickets may
@@ -142,14 +171,24 @@ class Worker {
   //
   // Requests selected for this worker whose tickets have not finished yet.
   int64_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
+  // Worker::selections()
+  //
+  // Times the worker was chosen (tickets issued).
+  uint64_t selections() const { return selections_.load(std::memory_order_relaxed); }
+  // Worker::leg_in_flight()
+  //
+  // Requests in flight on every worker of this worker's model and type.
+  int64_t leg_in_flight() const {
+    return leg_in_flight_ ? leg_in_flight_->load(std::memory_order_relaxed) : 0;
+  }
   // Worker::requests_served()
   //
   // Tickets finished on this worker, whatever their outcome.
   uint64_t requests_served() const { return served_.load(std::memory_order_relaxed); }
   // Worker::successes() / Worker::failures()
   //
-  // Finished tickets classified by `Outcome::IsFailure()`; cancelled tickets
-  // count as neither.
+  // Finished tickets classified by the worker's FailureClassifier; cancelled
+  // tickets count as neither.
   uint64_t successes() const { return successes_.load(std::memory_order_relaxed); }
   uint64_t failures() const { return failures_.load(std::memory_order_relaxed); }
   // Worker::engine_load()
@@ -157,6 +196,17 @@ class Worker {
   // The most recent load the host reported from the engine (e.g. KV-cache
   // token usage in [0, 1], or queue depth), if any.
   std::optional<double> engine_load() const;
+  // Worker::probes_passed() / probes_failed()
+  //
+  // Health probe results the host reported.
+  uint64_t probes_passed() const { return probes_passed_.load(std::memory_order_relaxed); }
+  uint64_t probes_failed() const { return probes_failed_.load(std::memory_order_relaxed); }
+  // Worker::health_transitions_to()
+  //
+  // How many times the worker entered `state`.
+  uint64_t health_transitions_to(WorkerHealth state) const {
+    return health_entered_[static_cast<size_t>(state)].load(std::memory_order_relaxed);
+  }
 
  private:
   friend class Router;
@@ -166,13 +216,27 @@ class Worker {
 
   void set_labels(Labels labels);
   void set_weight(uint32_t w) { weight_.store(w, std::memory_order_relaxed); }
-  void set_health(WorkerHealth h) { health_.store(h, std::memory_order_relaxed); }
+  // Health updates, serialized by the worker's state lock.
+  std::optional<HealthTransition> ApplyProbe(bool passed);
+  std::optional<HealthTransition> ForceHealth(WorkerHealth state);
   void set_engine_load(std::optional<double> load);
   void mark_removed() { removed_.store(true, std::memory_order_release); }
   // Counts one more request in flight here and on the worker's leg.
   void AcquireLoad();
-  // Undoes AcquireLoad() and records how the request ended.
-  void ReleaseLoad(const Outcome& outcome);
+  // Undoes AcquireLoad() and records how the request ended, in the breaker
+  // too (`probe` is what the breaker's admission returned). Reports breaker
+  // transitions to the router.
+  void ReleaseLoad(const Outcome& outcome, uint32_t probe);
+  // Asks the breaker whether a request may be sent now; reports a transition.
+  // Closed (the common case) is one atomic load, inline.
+  CircuitBreaker::Admission AdmitRequest() {
+    if (breaker_.state() == BreakerState::kClosed) return {.allowed = true};
+    return AdmitRequestSlow();
+  }
+  CircuitBreaker::Admission AdmitRequestSlow();
+  // Frees a probe slot taken by AdmitRequest() for a request never sent.
+  void CancelAdmission(uint32_t probe);
+  void ReportBreakerTransition(std::optional<BreakerTransition> t, bool accepting_before);
 
   const WorkerId id_;
   const std::string url_;
@@ -187,9 +251,19 @@ class Worker {
   std::atomic<uint32_t> weight_;
   std::atomic<WorkerHealth> health_;
   std::atomic<bool> removed_{false};
+  CircuitBreaker breaker_;
+  const FailureClassifier classifier_;
+  const std::shared_ptr<WorkerEvents> events_;
+
+  mutable absl::Mutex state_mu_;
+  HealthTracker health_tracker_ ABSL_GUARDED_BY(state_mu_);
+  std::atomic<uint64_t> probes_passed_{0};
+  std::atomic<uint64_t> probes_failed_{0};
+  std::atomic<uint64_t> health_entered_[kWorkerHealthCount] = {};
   // Hot counters, kept on their own cache line away from the read-mostly
   // fields above: every selection and every finish writes them.
   alignas(64) std::atomic<int64_t> in_flight_{0};
+  std::atomic<uint64_t> selections_{0};
   std::atomic<uint64_t> served_{0};
   std::atomic<uint64_t> successes_{0};
   std::atomic<uint64_t> failures_{0};
