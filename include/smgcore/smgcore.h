@@ -5,6 +5,7 @@
 #define SMGCORE_SMGCORE_H_
 
 #include "smgcore/clock.h"
+#include "smgcore/metrics.h"
 #include "smgcore/outcome.h"
 #include "smgcore/policy.h"
 #include "smgcore/policy_config.h"
