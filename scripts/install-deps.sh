@@ -9,7 +9,7 @@ packages=(
   build-essential cmake pkg-config git
   libabsl-dev libxxhash-dev libconcurrentqueue-dev libuv1-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  pybind11-dev python3 python3-dev python3-pytest
+  pybind11-dev python3 python3-dev python3-pytest python3-prometheus-client
 )
 
 missing=()

@@ -7,6 +7,7 @@
 #include "smgcore/circuit_breaker.h"
 #include "smgcore/clock.h"
 #include "smgcore/health.h"
+#include "smgcore/metrics.h"
 #include "smgcore/outcome.h"
 #include "smgcore/policy.h"
 #include "smgcore/policy_config.h"
