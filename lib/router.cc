@@ -47,7 +47,16 @@ Router::Router(RouterOptions options, const Clock* clock, RandomSource* random,
                                           : nullptr),
       events_(std::make_shared<WorkerEvents>(this, options_.on_breaker_transition,
                                              options_.on_health_transition)),
-      snapshot_(std::make_shared<const RouterSnapshot>()) {}
+      snapshot_(std::make_shared<const RouterSnapshot>()) {
+  metrics_.AddCollector([this](PrometheusWriter& w) { WriteMetrics(w); });
+  // 1 ms .. ~33 s: SMG's backoffs run from 50 ms to a 30 s cap.
+  static constexpr double kBackoffBounds[] = {0.001, 0.002, 0.004, 0.008, 0.016, 0.032,
+                                              0.064, 0.128, 0.256, 0.512, 1.024, 2.048,
+                                              4.096, 8.192, 16.384, 32.768};
+  retry_backoff_ = *metrics_.AddHistogramFamily(
+      "smg_worker_retry_backoff_seconds", "Backoff chosen before each retry, by attempt.",
+      {"attempt"}, kBackoffBounds);
+}
 
 Router::~Router() {
   // Tickets and workers may outlive the router; from now on their state

@@ -137,6 +137,13 @@ struct PolicyStats {
   // Selections where the hashed worker was over its load bound and the walk
   // moved on (consistent_hash, prefix_hash).
   uint64_t bounded_load_skips = 0;
+  // The prefix match ratio (matched / request units) of each cache-aware
+  // selection, as a histogram with buckets le 0, 0.1, 0.2, ..., 1.0:
+  // match_ratio_counts[i] counts ratios in ((i-1)/10, i/10] (index 0: exactly
+  // 0). match_ratio_sum is the sum of the ratios.
+  static constexpr size_t kMatchRatioBuckets = 11;
+  uint64_t match_ratio_counts[kMatchRatioBuckets] = {};
+  double match_ratio_sum = 0;
 };
 
 // Policy

@@ -45,6 +45,7 @@
 #include "smgcore/circuit_breaker.h"
 #include "smgcore/clock.h"
 #include "smgcore/health.h"
+#include "smgcore/metrics.h"
 #include "smgcore/outcome.h"
 #include "smgcore/policy.h"
 #include "smgcore/policy_config.h"
@@ -254,6 +255,21 @@ class Router {
   // NotFound for a model without workers.
   absl::StatusOr<ModelStats> GetModelStats(absl::string_view model) const;
 
+  // Router::ExportMetrics()
+  //
+  // Every metric of the router, in Prometheus text format 0.0.4 (serve it
+  // with Content-Type `text/plain; version=0.0.4`): pool sizes and
+  // availability, selections, in-flight requests and outcomes per worker,
+  // health and breaker states and transitions, retries, tree size, match
+  // ratio, evictions and cache-aware branches per model, plus whatever the
+  // host added to metrics(). Reads live counters; never blocks routing.
+  std::string ExportMetrics() const { return metrics_.ExportPrometheus(); }
+  // Router::metrics()
+  //
+  // The registry ExportMetrics() writes: hosts may add their own families
+  // and collectors (e.g. for a ConcurrencyLimiter) to export them together.
+  MetricsRegistry& metrics() { return metrics_; }
+
   // Router::options()
   const RouterOptions& options() const { return options_; }
   // Router::retry_policy()
@@ -290,6 +306,8 @@ class Router {
   // and publishes a new router snapshot.
   void PublishLocked(const std::string& model) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   const PolicySet& PoliciesFor(absl::string_view model) const;
+  // The router's collector (router_metrics.cc).
+  void WriteMetrics(PrometheusWriter& w) const;
 
   const RouterOptions options_;
   const Clock* const clock_;
@@ -302,6 +320,9 @@ class Router {
   std::atomic<uint64_t> retries_{0};
   std::atomic<uint64_t> retries_exhausted_{0};
   std::atomic<uint64_t> retries_over_budget_{0};
+  MetricsRegistry metrics_;
+  // smg_worker_retry_backoff_seconds{attempt}, observed by RetryState.
+  HistogramFamily* retry_backoff_ = nullptr;
 
   mutable absl::Mutex mu_;
   WorkerId next_id_ ABSL_GUARDED_BY(mu_) = 1;

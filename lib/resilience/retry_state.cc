@@ -1,6 +1,9 @@
 #include "smgcore/retry.h"
 
 #include <algorithm>
+#include <string>
+
+#include "absl/strings/str_cat.h"
 
 namespace smg {
 
@@ -79,6 +82,8 @@ RetryDecision RetryState::Finish(Ticket& ticket, Outcome outcome) {
   }
   d.verdict = RetryVerdict::kRetry;
   d.backoff = policy.Backoff(attempts_, router_.random());
+  const std::string attempt = absl::StrCat(attempts_ + 1);
+  router_.retry_backoff_->WithLabels({attempt}).Observe(absl::ToDoubleSeconds(d.backoff));
   may_select_ = true;
   router_.retries_.fetch_add(1, std::memory_order_relaxed);
   return d;

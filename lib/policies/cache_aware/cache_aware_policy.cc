@@ -119,6 +119,15 @@ size_t CacheAwarePolicy::Route(RadixTree<Unit>& tree, absl::Span<const Unit> key
 
   size_t chosen = load.least_loaded;
   auto choose = [&](const PrefixMatch& match) -> TenantId {
+    if (match.key_units > 0) {
+      // ceil(10 × matched / key) in integers: a ratio on a bucket bound lands
+      // in that bucket, as Prometheus' `le` requires.
+      const size_t bucket = (match.matched_units * 10 + match.key_units - 1) / match.key_units;
+      ratio_counts_[std::min<size_t>(bucket, PolicyStats::kMatchRatioBuckets - 1)].fetch_add(
+          1, std::memory_order_relaxed);
+      ratio_sum_micros_.fetch_add(match.matched_units * 1'000'000 / match.key_units,
+                                  std::memory_order_relaxed);
+    }
     if (imbalanced) {
       // Locality inside the near-least-loaded window (sglang#32195), if on.
       if (options_.imbalance_locality_window > 0 && match.matched_units > 0) {
@@ -189,6 +198,10 @@ PolicyStats CacheAwarePolicy::stats() const {
   s.imbalanced_selections = imbalanced_.load(std::memory_order_relaxed);
   s.cache_hits = hits_.load(std::memory_order_relaxed);
   s.cache_misses = misses_.load(std::memory_order_relaxed);
+  for (size_t i = 0; i < PolicyStats::kMatchRatioBuckets; ++i) {
+    s.match_ratio_counts[i] = ratio_counts_[i].load(std::memory_order_relaxed);
+  }
+  s.match_ratio_sum = static_cast<double>(ratio_sum_micros_.load(std::memory_order_relaxed)) / 1e6;
   return s;
 }
 

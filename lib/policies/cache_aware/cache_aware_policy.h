@@ -59,6 +59,10 @@ class CacheAwarePolicy final : public Policy {
   std::atomic<uint64_t> imbalanced_{0};
   std::atomic<uint64_t> hits_{0};
   std::atomic<uint64_t> misses_{0};
+  // Match ratio histogram (PolicyStats::match_ratio_counts); the sum in
+  // millionths so it is one atomic add.
+  std::atomic<uint64_t> ratio_counts_[PolicyStats::kMatchRatioBuckets] = {};
+  std::atomic<uint64_t> ratio_sum_micros_{0};
 };
 
 }  // namespace smg
