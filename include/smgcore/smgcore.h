@@ -5,6 +5,7 @@
 #define SMGCORE_SMGCORE_H_
 
 #include "smgcore/clock.h"
+#include "smgcore/concurrency_limiter.h"
 #include "smgcore/outcome.h"
 #include "smgcore/policy.h"
 #include "smgcore/policy_config.h"
@@ -12,7 +13,9 @@
 #include "smgcore/random.h"
 #include "smgcore/request.h"
 #include "smgcore/router.h"
+#include "smgcore/tenant_limiter.h"
 #include "smgcore/ticket.h"
+#include "smgcore/token_bucket.h"
 #include "smgcore/version.h"
 #include "smgcore/worker.h"
 
