@@ -6,6 +6,7 @@
 
 #include "smgcore/circuit_breaker.h"
 #include "smgcore/clock.h"
+#include "smgcore/concurrency_limiter.h"
 #include "smgcore/health.h"
 #include "smgcore/metrics.h"
 #include "smgcore/outcome.h"
@@ -17,7 +18,9 @@
 #include "smgcore/retry.h"
 #include "smgcore/retry_policy.h"
 #include "smgcore/router.h"
+#include "smgcore/tenant_limiter.h"
 #include "smgcore/ticket.h"
+#include "smgcore/token_bucket.h"
 #include "smgcore/version.h"
 #include "smgcore/worker.h"
 

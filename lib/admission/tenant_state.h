@@ -1,0 +1,87 @@
+// Internal state of the tenant limiter: one scope (a tenant or the global
+// scope) and what reservations share with the limiter.
+#ifndef SMGCORE_LIB_ADMISSION_TENANT_STATE_H_
+#define SMGCORE_LIB_ADMISSION_TENANT_STATE_H_
+
+#include <atomic>
+#include <cstdint>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "admission/gcra.h"
+#include "smgcore/clock.h"
+#include "smgcore/tenant_limiter.h"
+
+namespace smg {
+namespace admission_internal {
+
+// TenantScopeState
+//
+// The two buckets of one scope.
+struct TenantScopeState {
+  TenantScopeState(const RateLimit& limit, int64_t now)
+      : requests(limit.requests_per_minute, now), tokens(limit.tokens_per_minute, now) {}
+
+  // TenantScopeState::IsIdle()
+  //
+  // Full buckets: the state equals a fresh one, so dropping it loses nothing.
+  bool IsIdle(int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    return requests.IsFull(now) && tokens.IsFull(now);
+  }
+
+  absl::Mutex mu;
+  RateBucket requests ABSL_GUARDED_BY(mu);
+  RateBucket tokens ABSL_GUARDED_BY(mu);
+  // Reserve() calls in progress plus unsettled reservations on this tenant.
+  // Incremented only under the table shard's lock, so a sweep holding that
+  // lock exclusively sees a stable zero and can evict safely.
+  std::atomic<int64_t> pins{0};
+};
+
+// TenantLimiterShared
+//
+// What the limiter shares with its reservations, so they can settle after
+// the limiter is gone.
+struct TenantLimiterShared {
+  TenantLimiterShared(const Clock* c, const RateLimit& global_limit)
+      : clock(c),
+        global_limited(global_limit.requests_per_minute != 0 ||
+                       global_limit.tokens_per_minute != 0),
+        global(global_limit, c->NowNanos()) {}
+
+  // The global scope, or null when it has no limit (then it is never
+  // locked).
+  TenantScopeState* limited_global() { return global_limited ? &global : nullptr; }
+
+  const Clock* const clock;
+  const bool global_limited;
+  TenantScopeState global;
+};
+
+// ScopeLock
+//
+// Locks a tenant scope then the global scope, either of them null: the one
+// lock order every path uses, so two scopes never deadlock.
+class ScopeLock {
+ public:
+  ScopeLock(TenantScopeState* tenant, TenantScopeState* global) ABSL_NO_THREAD_SAFETY_ANALYSIS
+      : tenant_(tenant), global_(global) {
+    if (tenant_ != nullptr) tenant_->mu.Lock();
+    if (global_ != nullptr) global_->mu.Lock();
+  }
+  ~ScopeLock() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    if (global_ != nullptr) global_->mu.Unlock();
+    if (tenant_ != nullptr) tenant_->mu.Unlock();
+  }
+  ScopeLock(const ScopeLock&) = delete;
+  ScopeLock& operator=(const ScopeLock&) = delete;
+
+ private:
+  TenantScopeState* const tenant_;
+  TenantScopeState* const global_;
+};
+
+}  // namespace admission_internal
+}  // namespace smg
+
+#endif  // SMGCORE_LIB_ADMISSION_TENANT_STATE_H_
