@@ -5,6 +5,8 @@
 #include <utility>
 
 #include "absl/container/inlined_vector.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "model_pool.h"
 #include "url.h"
@@ -34,17 +36,29 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(RouterOptions options, Ro
   RandomSource* random = deps.random != nullptr ? deps.random : &DefaultRandom::Instance();
   absl::StatusOr<RetryPolicy> retry = RetryPolicy::Create(options.retry);
   if (!retry.ok()) return retry.status();
-  return std::unique_ptr<Router>(new Router(std::move(options), clock, random, *std::move(retry)));
+  std::unique_ptr<TenantLimiter> tenants;
+  if (options.tenant_limits.has_value()) {
+    absl::StatusOr<std::unique_ptr<TenantLimiter>> created =
+        TenantLimiter::Create(*options.tenant_limits, clock);
+    if (!created.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("tenant_limits: ", created.status().message()));
+    }
+    tenants = *std::move(created);
+  }
+  return std::unique_ptr<Router>(
+      new Router(std::move(options), clock, random, *std::move(retry), std::move(tenants)));
 }
 
 Router::Router(RouterOptions options, const Clock* clock, RandomSource* random,
-               RetryPolicy retry_policy)
+               RetryPolicy retry_policy, std::unique_ptr<TenantLimiter> tenant_limiter)
     : options_(std::move(options)),
       clock_(clock),
       random_(random),
       retry_policy_(std::move(retry_policy)),
       retry_budget_(options_.retry.budget ? std::make_unique<RetryBudget>(*options_.retry.budget)
                                           : nullptr),
+      tenant_limiter_(std::move(tenant_limiter)),
       events_(std::make_shared<WorkerEvents>(this, options_.on_breaker_transition,
                                              options_.on_health_transition)),
       snapshot_(std::make_shared<const RouterSnapshot>()) {
@@ -439,22 +453,90 @@ absl::StatusOr<Ticket> Router::Select(const RouteRequest& request) {
     }
   }
   const ModelView& view = *it->second;
+  TenantReservation reservation;
+  if (tenant_limiter_ != nullptr) {
+    absl::StatusOr<TenantReservation> admitted = AdmitTenant(request);
+    if (!admitted.ok()) return admitted.status();
+    reservation = *std::move(admitted);
+  }
+  // A request that cannot be routed consumed no tokens (its request slot
+  // stays charged: it was attempted).
+  auto refund = [&reservation] {
+    if (reservation.active()) reservation.Settle(0).IgnoreError();
+  };
   if (!options_.pd_mode) {
     absl::StatusOr<LegChoice> choice = SelectLeg(request, view, WorkerType::kRegular);
-    if (!choice.ok()) return choice.status();
-    return Ticket(std::move(choice->worker), choice->probe, nullptr, 0, 0);
+    if (!choice.ok()) {
+      refund();
+      return choice.status();
+    }
+    return Ticket(std::move(choice->worker), choice->probe, nullptr, 0, 0, std::move(reservation));
   }
   absl::StatusOr<LegChoice> prefill = SelectLeg(request, view, WorkerType::kPrefill);
-  if (!prefill.ok()) return prefill.status();
+  if (!prefill.ok()) {
+    refund();
+    return prefill.status();
+  }
   absl::StatusOr<LegChoice> decode = SelectLeg(request, view, WorkerType::kDecode);
   if (!decode.ok()) {
     prefill->worker->CancelAdmission(prefill->probe);
+    refund();
     return decode.status();
   }
   // SGLang pairs the two halves by a room id below 2^63.
   const uint64_t room = random_->Next() >> 1;
   return Ticket(std::move(prefill->worker), prefill->probe, std::move(decode->worker),
-                decode->probe, room);
+                decode->probe, room, std::move(reservation));
+}
+
+absl::StatusOr<TenantReservation> Router::AdmitTenant(const RouteRequest& request) {
+  const absl::string_view tenant = request.tenant.empty() ? "anonymous" : request.tenant;
+  uint64_t estimate = request.estimated_tokens;
+  if (estimate == 0) {
+    estimate = !request.tokens.empty() ? request.tokens.size() : (request.text.size() + 3) / 4;
+  }
+  TenantDecision decision = tenant_limiter_->Reserve(tenant, estimate);
+  if (decision.granted()) return std::move(decision.reservation);
+  std::string message;
+  switch (decision.reason) {
+    case TenantDenyReason::kRateLimited:
+      message = absl::StrCat(decision.scope == RateScope::kGlobal
+                                 ? "the router"
+                                 : absl::StrCat("tenant \"", tenant, "\""),
+                             " is over its ", RateDimensionName(decision.dimension),
+                             " per minute limit; retry after ",
+                             absl::FormatDuration(decision.retry_after));
+      break;
+    case TenantDenyReason::kEstimateTooLarge:
+      message = absl::StrCat("request of ", estimate, " estimated tokens exceeds the ",
+                             RateScopeName(decision.scope), " tokens per minute limit");
+      break;
+    case TenantDenyReason::kTooManyTenants:
+      message = absl::StrCat("too many active tenants to track tenant \"", tenant,
+                             "\"; retry after ", absl::FormatDuration(decision.retry_after));
+      break;
+    case TenantDenyReason::kInvalidTenant:
+      return absl::InvalidArgumentError(absl::StrCat(
+          "invalid tenant key (empty or longer than ", kMaxTenantNameLength, " bytes)"));
+    case TenantDenyReason::kNone:
+      break;
+  }
+  absl::Status status = absl::ResourceExhaustedError(message);
+  if (decision.retry_after != absl::InfiniteDuration()) {
+    status.SetPayload(kRetryAfterPayload,
+                      absl::Cord(absl::StrCat(absl::ToInt64Milliseconds(
+                                 absl::Ceil(decision.retry_after, absl::Milliseconds(1))))));
+  }
+  return status;
+}
+
+std::optional<absl::Duration> RetryAfter(const absl::Status& status) {
+  const auto payload = status.GetPayload(kRetryAfterPayload);
+  int64_t ms = 0;
+  if (!payload.has_value() || !absl::SimpleAtoi(std::string(*payload), &ms) || ms < 0) {
+    return std::nullopt;
+  }
+  return absl::Milliseconds(ms);
 }
 
 // --- Maintenance ------------------------------------------------------------

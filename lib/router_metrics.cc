@@ -241,6 +241,35 @@ void Router::WriteMetrics(PrometheusWriter& w) const {
     w.Sample({}, retry_counters[i].second->load(std::memory_order_relaxed));
     w.EndFamily();
   }
+
+  // --- Tenant limits --------------------------------------------------------
+  if (tenant_limiter_ != nullptr) {
+    const TenantLimiterStats t = tenant_limiter_->stats();
+    w.BeginFamily("smg_tenant_admission_total",
+                  "Tenant limit decisions of Select(), by result.", MetricType::kCounter);
+    const std::pair<absl::string_view, uint64_t> results[] = {
+        {"granted", t.granted},
+        {"denied_tenant_requests", t.denied_tenant_requests},
+        {"denied_tenant_tokens", t.denied_tenant_tokens},
+        {"denied_global_requests", t.denied_global_requests},
+        {"denied_global_tokens", t.denied_global_tokens},
+        {"denied_estimate_too_large", t.denied_estimate_too_large},
+        {"denied_too_many_tenants", t.denied_too_many_tenants},
+        {"denied_invalid_tenant", t.denied_invalid_tenant}};
+    for (const auto& [result, count] : results) {
+      const LabelPair labels[] = {{"result", result}};
+      w.Sample(labels, count);
+    }
+    w.EndFamily();
+    w.BeginFamily("smg_tenant_tracked", "Tenants whose buckets are held in memory.",
+                  MetricType::kGauge);
+    w.Sample({}, uint64_t{t.tracked_tenants});
+    w.EndFamily();
+    w.BeginFamily("smg_tenant_evicted_total", "Idle tenants dropped to bound memory.",
+                  MetricType::kCounter);
+    w.Sample({}, t.evicted_tenants);
+    w.EndFamily();
+  }
 }
 
 }  // namespace smg

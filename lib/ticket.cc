@@ -5,12 +5,13 @@
 namespace smg {
 
 Ticket::Ticket(WorkerPtr primary, uint32_t primary_probe, WorkerPtr decode,
-               uint32_t decode_probe, uint64_t room)
+               uint32_t decode_probe, uint64_t room, TenantReservation reservation)
     : primary_(std::move(primary)),
       decode_(std::move(decode)),
       bootstrap_room_(room),
       primary_probe_(primary_probe),
-      decode_probe_(decode_probe) {
+      decode_probe_(decode_probe),
+      reservation_(std::move(reservation)) {
   primary_->AcquireLoad();
   if (decode_) decode_->AcquireLoad();
 }
@@ -21,7 +22,9 @@ Ticket::Ticket(Ticket&& other) noexcept
       bootstrap_room_(other.bootstrap_room_),
       primary_probe_(other.primary_probe_),
       decode_probe_(other.decode_probe_),
-      finished_(other.finished_) {
+      finished_(other.finished_),
+      settled_(other.settled_),
+      reservation_(std::move(other.reservation_)) {
   other.finished_ = true;
 }
 
@@ -34,6 +37,8 @@ Ticket& Ticket::operator=(Ticket&& other) noexcept {
     primary_probe_ = other.primary_probe_;
     decode_probe_ = other.decode_probe_;
     finished_ = other.finished_;
+    settled_ = other.settled_;
+    reservation_ = std::move(other.reservation_);
     other.finished_ = true;
   }
   return *this;
@@ -52,6 +57,13 @@ absl::Status Ticket::Finish(Outcome prefill_outcome, Outcome decode_outcome) {
   }
   Release(prefill_outcome, decode_outcome);
   return absl::OkStatus();
+}
+
+absl::Status Ticket::SettleTokens(uint64_t actual_tokens) {
+  if (settled_) return absl::FailedPreconditionError("ticket's tokens already settled");
+  settled_ = true;
+  if (!reservation_.active()) return absl::OkStatus();
+  return reservation_.Settle(actual_tokens);
 }
 
 void Ticket::Release(Outcome primary, Outcome decode) {

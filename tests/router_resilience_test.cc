@@ -13,6 +13,18 @@
 #include "smgcore/router.h"
 
 namespace smg {
+
+// Reaches behind the router to make its snapshot stale on purpose: trips a
+// worker's breaker without the republish that normally follows.
+class RouterTestPeer {
+ public:
+  static void TripSilently(Worker& w) {
+    for (uint32_t i = 0; i < 1000 && w.breaker_.state() != BreakerState::kOpen; ++i) {
+      w.breaker_.Record(BreakerResult::kFailure);
+    }
+  }
+};
+
 namespace {
 
 using ::testing::ElementsAre;
@@ -325,6 +337,26 @@ TEST_F(RouterResilienceTest, PdDecodeFailureReturnsThePrefillProbe) {
   absl::StatusOr<Ticket> t = router_->Select({});
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_EQ(t->prefill().id(), p);
+}
+
+TEST_F(RouterResilienceTest, AStaleSnapshotIsCaughtAtAdmission) {
+  RouterOptions o = Options();
+  o.policies.policy.kind = PolicyKind::kRoundRobin;
+  Make(o);
+  const WorkerId a = Add(Spec("http://a:1"));
+  const WorkerId b = Add(Spec("http://b:1"));
+  // The published snapshot still lists a; its breaker is open.
+  RouterTestPeer::TripSilently(**router_->GetWorker(a));
+  EXPECT_EQ(router_->GetModelStats("default")->available[0], 2u);
+  for (int i = 0; i < 20; ++i) {
+    absl::StatusOr<Ticket> t = router_->Select({});
+    ASSERT_TRUE(t.ok()) << t.status();
+    EXPECT_EQ(t->worker().id(), b);
+  }
+  EXPECT_GE((*router_->GetWorker(a))->breaker().counters().rejected, 1u);
+  // With nothing else to choose, the error is Unavailable, not a crash.
+  RouterTestPeer::TripSilently(**router_->GetWorker(b));
+  EXPECT_EQ(router_->Select({}).status().code(), absl::StatusCode::kUnavailable);
 }
 
 TEST_F(RouterResilienceTest, TicketsMayOutliveTheRouter) {

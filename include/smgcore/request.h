@@ -51,6 +51,14 @@ struct RouteRequest {
   // the exclusion is ignored for that leg: retrying on a worker already
   // tried beats failing the request.
   absl::Span<const uint32_t> exclude_workers;
+  // The tenant (API key, user, org) charged by RouterOptions::tenant_limits.
+  // Empty means "anonymous". Ignored without tenant limits.
+  absl::string_view tenant;
+  // Tokens the request is expected to consume (prompt + completion budget),
+  // reserved against the tenant's tokens per minute and settled later with
+  // Ticket::SettleTokens(). 0 means: the number of token ids if given, else
+  // the text's bytes / 4 rounded up (a rough English-text estimate).
+  uint64_t estimated_tokens = 0;
 };
 
 // FindHeader()

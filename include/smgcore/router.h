@@ -52,6 +52,7 @@
 #include "smgcore/random.h"
 #include "smgcore/request.h"
 #include "smgcore/retry_policy.h"
+#include "smgcore/tenant_limiter.h"
 #include "smgcore/ticket.h"
 #include "smgcore/worker.h"
 
@@ -90,6 +91,12 @@ struct RouterOptions {
   // Retries, used by RetryState (retry.h).
   RetryOptions retry;
 
+  // Per-tenant (and global) requests and tokens per minute, checked by
+  // Select() before routing (RouteRequest::tenant, estimated_tokens); unset
+  // means no tenant limits. A denial is ResourceExhausted with a Retry-After
+  // (see RetryAfter()).
+  std::optional<TenantLimiterOptions> tenant_limits;
+
   // Called after a worker's breaker changes state, on the thread that caused
   // it (usually one finishing a ticket), with no smgcore lock held. The
   // callback may call the router; it must not destroy it. Must be
@@ -103,6 +110,18 @@ struct RouterOptions {
 //
 // InvalidArgument naming the first invalid field.
 absl::Status ValidateRouterOptions(const RouterOptions& options);
+
+// kRetryAfterPayload
+//
+// The absl::Status payload URL under which Select() attaches a Retry-After
+// hint (decimal milliseconds) to ResourceExhausted denials.
+inline constexpr absl::string_view kRetryAfterPayload = "type.smgcore.dev/retry-after-ms";
+
+// RetryAfter()
+//
+// The Retry-After hint a denial carries, if any (for the HTTP 429's
+// Retry-After header, rounded up to seconds by the host).
+std::optional<absl::Duration> RetryAfter(const absl::Status& status);
 
 // RouterDeps
 //
@@ -232,7 +251,9 @@ class Router {
   // counts the request in flight. Errors: NotFound when the model has no
   // worker of the needed type; Unavailable when it has some but none is
   // available (the message says which leg and why: not ready, draining,
-  // circuit breaker open); whatever the policy reports. Allocates nothing on
+  // circuit breaker open); ResourceExhausted when tenant limits deny the
+  // request (with a RetryAfter() hint); InvalidArgument for a tenant key
+  // longer than 256 bytes; whatever the policy reports. Allocates nothing on
   // the common path; `request.exclude_workers` (retries) costs one pass over
   // the leg's candidates.
   absl::StatusOr<Ticket> Select(const RouteRequest& request);
@@ -285,7 +306,9 @@ class Router {
   friend class WorkerEvents;
 
   Router(RouterOptions options, const Clock* clock, RandomSource* random,
-         RetryPolicy retry_policy);
+         RetryPolicy retry_policy, std::unique_ptr<TenantLimiter> tenant_limiter);
+  // Reserves the request's tenant charge, or says why not.
+  absl::StatusOr<TenantReservation> AdmitTenant(const RouteRequest& request);
 
   // A worker's breaker or probe-slot availability changed outside the
   // registry lock: republish its model if it is still registered.
@@ -315,6 +338,8 @@ class Router {
   const RetryPolicy retry_policy_;
   // Retries in progress against the budget; null without a budget.
   const std::unique_ptr<RetryBudget> retry_budget_;
+  // Null without RouterOptions::tenant_limits.
+  const std::unique_ptr<TenantLimiter> tenant_limiter_;
   const std::shared_ptr<WorkerEvents> events_;
   // Retry counters (RetryState), for metrics.
   std::atomic<uint64_t> retries_{0};

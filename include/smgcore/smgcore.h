@@ -4,6 +4,7 @@
 #ifndef SMGCORE_SMGCORE_H_
 #define SMGCORE_SMGCORE_H_
 
+#include "smgcore/admission_metrics.h"
 #include "smgcore/circuit_breaker.h"
 #include "smgcore/clock.h"
 #include "smgcore/concurrency_limiter.h"

@@ -23,6 +23,7 @@
 
 #include "absl/status/status.h"
 #include "smgcore/outcome.h"
+#include "smgcore/tenant_limiter.h"
 #include "smgcore/worker.h"
 
 namespace smg {
@@ -98,12 +99,22 @@ class Ticket {
   // `decode_outcome` is ignored.
   absl::Status Finish(Outcome prefill_outcome, Outcome decode_outcome);
 
+  // Ticket::SettleTokens()
+  //
+  // With tenant limits on: charges the tenant (and the global scope) the
+  // tokens the request actually consumed instead of its estimate, refunding
+  // or adding the difference. May be called before or after Finish(), once;
+  // a second call is FailedPrecondition, and a ticket without a tenant
+  // reservation (limits off) returns OK and does nothing. Unsettled, the
+  // estimate stays charged.
+  absl::Status SettleTokens(uint64_t actual_tokens);
+
  private:
   friend class Router;
   // Takes over the admissions the router obtained (load already counted by
   // AcquireLoad() here, breaker probe slots from `*_probe`).
   Ticket(WorkerPtr primary, uint32_t primary_probe, WorkerPtr decode, uint32_t decode_probe,
-         uint64_t room);
+         uint64_t room, TenantReservation reservation);
   void Release(Outcome primary, Outcome decode);
 
   WorkerPtr primary_;
@@ -113,6 +124,9 @@ class Ticket {
   uint32_t primary_probe_ = 0;
   uint32_t decode_probe_ = 0;
   bool finished_ = false;
+  bool settled_ = false;
+  // The tenant charge, when tenant limits are on.
+  TenantReservation reservation_;
 };
 
 }  // namespace smg

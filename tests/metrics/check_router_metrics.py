@@ -114,6 +114,16 @@ def main():
     expect("smg_prefix_match_ratio_bucket", 1, le="0.9", **ll)
     expect("smg_prefix_match_ratio_bucket", 3, le="1", **ll)
     expect("smg_prefix_match_ratio_bucket", 3, le="+Inf", **ll)
+    # Tenant limits: every Select() above was granted (none denied).
+    expect("smg_tenant_admission_total", 14, result="granted")
+    expect("smg_tenant_admission_total", 0, result="denied_tenant_requests")
+    expect("smg_tenant_tracked", 1)  # everyone is "anonymous"
+    # The host's limiter, exported through the router's registry.
+    expect("smg_scheduler_inflight", 1, limiter="chat")
+    expect("smg_scheduler_queue_depth", 0, limiter="chat")
+    expect("smg_scheduler_admit_total", 2, limiter="chat", result="admitted")
+    expect("smg_scheduler_admit_total", 1, limiter="chat", result="rejected")
+    expect("smg_scheduler_queue_wait_seconds_total", 1.5, limiter="chat")
     print(f"OK: {len(families)} families, {len(samples)} samples checked")
 
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "smgcore/admission_metrics.h"
 #include "smgcore/retry.h"
 #include "smgcore/router.h"
 
@@ -26,6 +27,7 @@ int main() {
   options.circuit_breaker.consecutive_failures = 2;
   options.circuit_breaker.failure_rate_threshold = 0;
   options.retry.jitter = 0;
+  options.tenant_limits = smg::TenantLimiterOptions{.default_tenant = {.requests_per_minute = 1000}};
   auto created = smg::Router::Create(options, {&clock, &random});
   if (!created.ok()) return Fail("create");
   smg::Router& router = **created;
@@ -84,6 +86,18 @@ int main() {
     auto t = router.Select(req);
     if (!t.ok() || !t->Finish(smg::Outcome::Ok()).ok()) return Fail("llama");
   }
+
+  // A host-owned limiter exported with the router: one slot, one request
+  // queued for 1.5 s then admitted, one rejected on a full queue.
+  smg::AdmissionMetrics admission(router.metrics());
+  std::shared_ptr<smg::ConcurrencyLimiter> limiter =
+      *smg::ConcurrencyLimiter::Create({.max_in_flight = 1, .max_queue = 1}, &clock);
+  admission.Track("chat", std::shared_ptr<const smg::ConcurrencyLimiter>(limiter));
+  if (!limiter->TryAcquire()) return Fail("limiter");
+  limiter->AcquireAsync([](smg::AdmissionResult) {});
+  limiter->AcquireAsync([](smg::AdmissionResult) {});
+  clock.Advance(absl::Milliseconds(1500));
+  limiter->Release();
 
   const std::string text = router.ExportMetrics();
   std::fwrite(text.data(), 1, text.size(), stdout);
