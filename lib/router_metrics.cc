@@ -70,51 +70,50 @@ void Router::WriteMetrics(PrometheusWriter& w) const {
             return v.pool->policy(static_cast<WorkerType>(leg)).stats().evicted_units;
           });
 
+  // Calls fn(model, worker type, stats) for every leg run by cache_aware.
+  auto for_each_cache_aware_leg = [&](auto fn) {
+    for (const std::string& model : models) {
+      const ModelView& view = *snapshot->models.at(model);
+      for (int leg = 0; leg < kWorkerTypeCount; ++leg) {
+        const Policy& policy = view.pool->policy(static_cast<WorkerType>(leg));
+        if (view.members[leg] == 0 || policy.name() != "cache_aware") continue;
+        fn(model, WorkerTypeName(static_cast<WorkerType>(leg)), policy.stats());
+      }
+    }
+  };
   w.BeginFamily("smg_cache_aware_branch_total",
                 "Cache-aware decisions by branch: cache_hit (an owner of a prefix above the "
                 "threshold), cache_miss, imbalanced (load imbalance overrode locality).",
                 MetricType::kCounter);
-  for (const std::string& model : models) {
-    const ModelView& view = *snapshot->models.at(model);
-    for (int leg = 0; leg < kWorkerTypeCount; ++leg) {
-      const Policy& policy = view.pool->policy(static_cast<WorkerType>(leg));
-      if (view.members[leg] == 0 || policy.name() != "cache_aware") continue;
-      const PolicyStats s = policy.stats();
-      const absl::string_view type = WorkerTypeName(static_cast<WorkerType>(leg));
-      const std::pair<absl::string_view, uint64_t> branches[] = {
-          {"cache_hit", s.cache_hits}, {"cache_miss", s.cache_misses},
-          {"imbalanced", s.imbalanced_selections}};
-      for (const auto& [branch, count] : branches) {
-        const LabelPair labels[] = {{"model", model}, {"worker_type", type}, {"branch", branch}};
-        w.Sample(labels, count);
-      }
+  for_each_cache_aware_leg([&](const std::string& model, absl::string_view type,
+                               const PolicyStats& s) {
+    const std::pair<absl::string_view, uint64_t> branches[] = {
+        {"cache_hit", s.cache_hits}, {"cache_miss", s.cache_misses},
+        {"imbalanced", s.imbalanced_selections}};
+    for (const auto& [branch, count] : branches) {
+      const LabelPair labels[] = {{"model", model}, {"worker_type", type}, {"branch", branch}};
+      w.Sample(labels, count);
     }
-  }
+  });
   w.EndFamily();
 
   w.BeginFamily("smg_prefix_match_ratio",
                 "Matched fraction of each cache-aware request's prefix.",
                 MetricType::kHistogram);
-  for (const std::string& model : models) {
-    const ModelView& view = *snapshot->models.at(model);
-    for (int leg = 0; leg < kWorkerTypeCount; ++leg) {
-      const Policy& policy = view.pool->policy(static_cast<WorkerType>(leg));
-      if (view.members[leg] == 0 || policy.name() != "cache_aware") continue;
-      const PolicyStats s = policy.stats();
-      Histogram::Snapshot h;
-      uint64_t cumulative = 0;
-      for (size_t i = 0; i < PolicyStats::kMatchRatioBuckets; ++i) {
-        h.upper_bounds.push_back(static_cast<double>(i) / 10.0);
-        cumulative += s.match_ratio_counts[i];
-        h.cumulative_counts.push_back(cumulative);
-      }
-      h.count = cumulative;  // the +Inf bucket
-      h.sum = s.match_ratio_sum;
-      const LabelPair labels[] = {{"model", model},
-                                  {"worker_type", WorkerTypeName(static_cast<WorkerType>(leg))}};
-      w.HistogramSample(labels, h);
+  for_each_cache_aware_leg([&](const std::string& model, absl::string_view type,
+                               const PolicyStats& s) {
+    Histogram::Snapshot h;
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < PolicyStats::kMatchRatioBuckets; ++i) {
+      h.upper_bounds.push_back(static_cast<double>(i) / 10.0);
+      cumulative += s.match_ratio_counts[i];
+      h.cumulative_counts.push_back(cumulative);
     }
-  }
+    h.count = cumulative;  // the +Inf bucket
+    h.sum = s.match_ratio_sum;
+    const LabelPair labels[] = {{"model", model}, {"worker_type", type}};
+    w.HistogramSample(labels, h);
+  });
   w.EndFamily();
 
   // --- Workers --------------------------------------------------------------
@@ -143,12 +142,10 @@ void Router::WriteMetrics(PrometheusWriter& w) const {
                 "Finished requests per worker by classification (cancelled counts neither).",
                 MetricType::kCounter);
   for (const WorkerLabels& wl : workers) {
-    const uint64_t success = wl.worker->successes(), failure = wl.worker->failures();
-    const uint64_t served = wl.worker->requests_served();
     const std::pair<absl::string_view, uint64_t> outcomes[] = {
-        {"success", success},
-        {"failure", failure},
-        {"cancelled", served >= success + failure ? served - success - failure : 0}};
+        {"success", wl.worker->successes()},
+        {"failure", wl.worker->failures()},
+        {"cancelled", wl.worker->cancelled()}};
     for (const auto& [outcome, count] : outcomes) {
       const LabelPair labels[] = {{"worker", wl.worker->url()}, {"outcome", outcome}};
       w.Sample(labels, count);

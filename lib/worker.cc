@@ -103,14 +103,12 @@ void Worker::ReportBreakerTransition(std::optional<BreakerTransition> t, bool ac
 
 void Worker::AcquireLoad() {
   in_flight_.fetch_add(1, std::memory_order_relaxed);
-  selections_.fetch_add(1, std::memory_order_relaxed);
   if (leg_in_flight_) leg_in_flight_->fetch_add(1, std::memory_order_relaxed);
 }
 
 void Worker::ReleaseLoad(const Outcome& outcome, uint32_t probe) {
   in_flight_.fetch_sub(1, std::memory_order_relaxed);
   if (leg_in_flight_) leg_in_flight_->fetch_sub(1, std::memory_order_relaxed);
-  served_.fetch_add(1, std::memory_order_relaxed);
   BreakerResult result = BreakerResult::kNeutral;
   if (classifier_.IsFailure(outcome)) {
     failures_.fetch_add(1, std::memory_order_relaxed);
@@ -118,6 +116,8 @@ void Worker::ReleaseLoad(const Outcome& outcome, uint32_t probe) {
   } else if (outcome.kind() == Outcome::Kind::kStatus) {
     successes_.fetch_add(1, std::memory_order_relaxed);
     result = BreakerResult::kSuccess;
+  } else {
+    cancelled_.fetch_add(1, std::memory_order_relaxed);
   }
   if (probe == 0 && breaker_.state() == BreakerState::kClosed) {
     // Closed (the common case): accepting before, and after unless it opened.

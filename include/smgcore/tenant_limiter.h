@@ -36,6 +36,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -160,14 +161,24 @@ class TenantReservation {
   //
   // An empty reservation: inactive, Settle() fails.
   TenantReservation() = default;
-  TenantReservation(TenantReservation&& other) noexcept;
+  // Inline: a Ticket moves and destroys an (often empty) reservation on
+  // every request.
+  TenantReservation(TenantReservation&& other) noexcept
+      : tenant_(std::move(other.tenant_)),
+        shared_(std::move(other.shared_)),
+        estimated_tokens_(other.estimated_tokens_),
+        settled_(other.settled_) {
+    other.settled_ = false;
+  }
   TenantReservation& operator=(TenantReservation&& other) noexcept;
   TenantReservation(const TenantReservation&) = delete;
   TenantReservation& operator=(const TenantReservation&) = delete;
   // TenantReservation::~TenantReservation()
   //
   // Keeps the estimate charged when unsettled.
-  ~TenantReservation();
+  ~TenantReservation() {
+    if (tenant_ != nullptr) Reset();
+  }
 
   // TenantReservation::Settle()
   //

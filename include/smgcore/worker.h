@@ -173,8 +173,13 @@ class Worker {
   int64_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
   // Worker::selections()
   //
-  // Times the worker was chosen (tickets issued).
-  uint64_t selections() const { return selections_.load(std::memory_order_relaxed); }
+  // Times the worker was chosen (tickets issued): those served plus those in
+  // flight. Derived rather than counted, to keep a shared-line atomic off the
+  // selection path; exact whenever no ticket is between its two updates.
+  uint64_t selections() const {
+    const int64_t in_flight = in_flight_.load(std::memory_order_relaxed);
+    return requests_served() + static_cast<uint64_t>(in_flight > 0 ? in_flight : 0);
+  }
   // Worker::leg_in_flight()
   //
   // Requests in flight on every worker of this worker's model and type.
@@ -184,13 +189,17 @@ class Worker {
   // Worker::requests_served()
   //
   // Tickets finished on this worker, whatever their outcome.
-  uint64_t requests_served() const { return served_.load(std::memory_order_relaxed); }
+  uint64_t requests_served() const { return successes() + failures() + cancelled(); }
   // Worker::successes() / Worker::failures()
   //
   // Finished tickets classified by the worker's FailureClassifier; cancelled
   // tickets count as neither.
   uint64_t successes() const { return successes_.load(std::memory_order_relaxed); }
   uint64_t failures() const { return failures_.load(std::memory_order_relaxed); }
+  // Worker::cancelled()
+  //
+  // Finished tickets whose outcome was a cancellation.
+  uint64_t cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
   // Worker::engine_load()
   //
   // The most recent load the host reported from the engine (e.g. KV-cache
@@ -263,9 +272,8 @@ class Worker {
   // Hot counters, kept on their own cache line away from the read-mostly
   // fields above: every selection and every finish writes them.
   alignas(64) std::atomic<int64_t> in_flight_{0};
-  std::atomic<uint64_t> selections_{0};
-  std::atomic<uint64_t> served_{0};
   std::atomic<uint64_t> successes_{0};
+  std::atomic<uint64_t> cancelled_{0};
   std::atomic<uint64_t> failures_{0};
   // Engine load as IEEE bits; NaN means "never reported".
   std::atomic<uint64_t> engine_load_bits_;

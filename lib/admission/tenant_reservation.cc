@@ -15,16 +15,6 @@ TenantReservation::TenantReservation(std::shared_ptr<TenantScopeState> tenant,
                                      uint64_t estimated_tokens)
     : tenant_(std::move(tenant)), shared_(std::move(shared)), estimated_tokens_(estimated_tokens) {}
 
-TenantReservation::TenantReservation(TenantReservation&& other) noexcept
-    : tenant_(std::move(other.tenant_)),
-      shared_(std::move(other.shared_)),
-      estimated_tokens_(other.estimated_tokens_),
-      settled_(other.settled_) {
-  other.tenant_ = nullptr;
-  other.shared_ = nullptr;
-  other.settled_ = false;
-}
-
 TenantReservation& TenantReservation::operator=(TenantReservation&& other) noexcept {
   if (this != &other) {
     Reset();
@@ -39,10 +29,8 @@ TenantReservation& TenantReservation::operator=(TenantReservation&& other) noexc
   return *this;
 }
 
-// Abandoning keeps the estimate charged: nothing to apply, only the pin to
-// drop.
-TenantReservation::~TenantReservation() { Reset(); }
-
+// Abandoning (the destructor) keeps the estimate charged: nothing to apply,
+// only the pin to drop.
 void TenantReservation::Reset() {
   if (tenant_ != nullptr) tenant_->pins.fetch_sub(1, std::memory_order_acq_rel);
   tenant_ = nullptr;
