@@ -115,10 +115,9 @@ absl::Status Router::ValidateSpec(const WorkerSpec& spec) const {
   }
   if (spec.health != WorkerHealth::kReady && spec.health != WorkerHealth::kPending &&
       spec.health != WorkerHealth::kNotReady) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("a worker joins ready, pending or not_ready, not ",
-                     IsValidWorkerHealth(spec.health) ? WorkerHealthName(spec.health) : "",
-                     IsValidWorkerHealth(spec.health) ? "" : absl::StrCat(static_cast<int>(spec.health))));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a worker joins ready, pending or not_ready, not ", WorkerHealthName(spec.health), " (",
+        static_cast<int>(spec.health), ")"));
   }
   if (spec.circuit_breaker.has_value()) {
     if (absl::Status s = ValidateCircuitBreakerOptions(*spec.circuit_breaker); !s.ok()) {
@@ -241,15 +240,17 @@ absl::Status Router::DrainWorker(WorkerId id) { return SetHealth(id, WorkerHealt
 
 void Router::AfterHealthTransition(const WorkerPtr& worker, std::optional<HealthTransition> t) {
   if (!t.has_value()) return;
+  std::optional<BreakerTransition> reset;
   if (t->to == WorkerHealth::kReady && t->from != WorkerHealth::kPending) {
     // A worker back from not-ready or failed was most likely restarted: its
     // breaker's verdict is about the previous process.
-    worker->breaker_.Reset();
+    reset = worker->breaker_.Reset();
   }
   if (t->from == WorkerHealth::kReady || t->to == WorkerHealth::kReady) {
     OnWorkerStateChanged(*worker);
   }
   events_->HealthTransitioned(*worker, *t);
+  if (reset.has_value()) events_->BreakerTransitioned(*worker, *reset);
 }
 
 absl::Status Router::ResetCircuitBreaker(WorkerId id) {

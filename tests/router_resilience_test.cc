@@ -274,6 +274,8 @@ TEST_F(RouterResilienceTest, ReturningToReadyResetsTheBreaker) {
   ASSERT_TRUE(router_->SetHealth(a, WorkerHealth::kNotReady).ok());
   ASSERT_TRUE(router_->SetHealth(a, WorkerHealth::kReady).ok());
   EXPECT_EQ((*router_->GetWorker(a))->breaker_state(), BreakerState::kClosed);
+  EXPECT_THAT(breaker_events(),
+              ElementsAre(Recorded{a, kClosed, kOpen}, Recorded{a, kOpen, kClosed}));
   EXPECT_TRUE(router_->Select({}).ok());
 }
 
