@@ -4,18 +4,23 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
-#include <fstream>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "route_demo/mooncake_reader.h"
+#include "workload_io/mooncake_reader.h"
+#include "workload_io/prompt_file.h"
 
 namespace route_demo {
 namespace {
+
+using workload_io::kMooncakeBlockTokens;
+using workload_io::MooncakeRecord;
+using workload_io::ParseMooncakeLine;
+using workload_io::ParseTokenLine;
+using workload_io::ReadLines;
 
 // --- Blocks -----------------------------------------------------------------
 
@@ -92,20 +97,6 @@ void CountDistinctBlocks(Workload& workload) {
 
 // --- Files ------------------------------------------------------------------
 
-absl::StatusOr<std::vector<std::string>> ReadLines(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
-  std::vector<std::string> lines;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (!line.empty()) lines.push_back(std::move(line));
-  }
-  if (in.bad()) return absl::DataLossError(absl::StrCat("error reading ", path));
-  if (lines.empty()) return absl::InvalidArgumentError(absl::StrCat(path, " holds no request"));
-  return lines;
-}
-
 std::string BaseName(const std::string& path) {
   const size_t slash = path.find_last_of('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -118,28 +109,6 @@ std::string LeadingTag(absl::string_view line) {
   const size_t close = line.substr(0, kMaxTag).find(']');
   if (close == absl::string_view::npos) return "";
   return std::string(line.substr(0, close + 1));
-}
-
-absl::StatusOr<std::vector<uint32_t>> ParseTokenLine(absl::string_view line) {
-  std::vector<uint32_t> tokens;
-  const char* at = line.data();
-  const char* end = line.data() + line.size();
-  while (at < end) {
-    if (*at == ' ' || *at == '\t') {
-      ++at;
-      continue;
-    }
-    uint32_t id = 0;
-    auto [next, ec] = std::from_chars(at, end, id);
-    if (ec != std::errc() || next == at) {
-      const size_t shown = std::min<size_t>(16, static_cast<size_t>(end - at));
-      return absl::InvalidArgumentError(
-          absl::StrCat("bad token id near \"", absl::string_view(at, shown), "\""));
-    }
-    tokens.push_back(id);
-    at = next;
-  }
-  return tokens;
 }
 
 // The text companion of FILE.tok, if gen_workload.py wrote one.

@@ -1,4 +1,4 @@
-#include "route_demo/mooncake_reader.h"
+#include "workload_io/mooncake_reader.h"
 
 #include <charconv>
 #include <optional>
@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace route_demo {
+namespace workload_io {
 namespace {
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
@@ -93,4 +93,4 @@ absl::StatusOr<MooncakeRecord> ParseMooncakeLine(absl::string_view line) {
   return record;
 }
 
-}  // namespace route_demo
+}  // namespace workload_io

@@ -2,11 +2,12 @@
 //
 // Each line is one flat JSON object such as
 //   {"timestamp": 0, "input_length": 6758, "output_length": 500, "hash_ids": [0, 1, 2]}
-// The demo needs only these four fields, all non-negative integers, so this
-// parses them by hand instead of pulling in a JSON library: it finds each
-// quoted key, skips to the colon and reads the number or the integer array.
-#ifndef SMGCORE_EXAMPLES_ROUTE_DEMO_MOONCAKE_READER_H_
-#define SMGCORE_EXAMPLES_ROUTE_DEMO_MOONCAKE_READER_H_
+// The route demo and the replay tool need only these four fields, all
+// non-negative integers, so this parses them by hand instead of pulling in a
+// JSON library: it finds each quoted key, skips to the colon and reads the
+// number or the integer array.
+#ifndef SMGCORE_TOOLS_WORKLOAD_IO_MOONCAKE_READER_H_
+#define SMGCORE_TOOLS_WORKLOAD_IO_MOONCAKE_READER_H_
 
 #include <cstdint>
 #include <vector>
@@ -14,7 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace route_demo {
+namespace workload_io {
 
 // One request of a Mooncake trace.
 struct MooncakeRecord {
@@ -36,6 +37,6 @@ inline constexpr uint64_t kMooncakeBlockTokens = 512;
 // InvalidArgument naming the missing or malformed field.
 absl::StatusOr<MooncakeRecord> ParseMooncakeLine(absl::string_view line);
 
-}  // namespace route_demo
+}  // namespace workload_io
 
-#endif  // SMGCORE_EXAMPLES_ROUTE_DEMO_MOONCAKE_READER_H_
+#endif  // SMGCORE_TOOLS_WORKLOAD_IO_MOONCAKE_READER_H_

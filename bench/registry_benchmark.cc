@@ -1,0 +1,72 @@
+// The registry's read side, with 1 and 2 threads: loading the published
+// snapshot and finding a model in it (what every Router::Select() starts
+// with), and finishing a ticket (taking the request off the worker's load and
+// recording its outcome in the circuit breaker).
+//
+//   build/release/bench/registry_benchmark --benchmark_format=json
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "benchmark/benchmark.h"
+#include "model_pool.h"
+#include "smgcore/router.h"
+
+namespace smg {
+namespace {
+
+// The snapshot, published the way Router does it (std::atomic<shared_ptr>).
+std::atomic<std::shared_ptr<const RouterSnapshot>> g_snapshot;
+
+void BM_SnapshotRead(benchmark::State& state) {
+  if (state.thread_index() == 0) {
+    auto snapshot = std::make_shared<RouterSnapshot>();
+    for (int m = 0; m < 8; ++m) snapshot->models["model-" + std::to_string(m)] = std::make_shared<ModelView>();
+    g_snapshot.store(std::move(snapshot));
+  }
+  const std::string model = "model-3";
+  for (auto _ : state) {
+    std::shared_ptr<const RouterSnapshot> snapshot = g_snapshot.load(std::memory_order_acquire);
+    auto it = snapshot->models.find(model);
+    benchmark::DoNotOptimize(it->second.get());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SnapshotRead)->Threads(1)->Threads(2)->UseRealTime();
+
+std::unique_ptr<Router> MakeRouter(int workers) {
+  RouterOptions options;
+  options.policies.policy.kind = PolicyKind::kRoundRobin;
+  std::unique_ptr<Router> router = *Router::Create(options);
+  for (int i = 0; i < workers; ++i) {
+    WorkerSpec spec;
+    spec.url = "http://10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ":30000";
+    if (!router->AddWorker(spec).ok()) std::abort();
+  }
+  return router;
+}
+
+// Ticket::Finish alone: a batch of tickets is selected untimed, then
+// finished timed (the pause is amortized over the batch).
+void BM_TicketFinish(benchmark::State& state) {
+  constexpr int kBatch = 1024;
+  std::unique_ptr<Router> router = MakeRouter(static_cast<int>(state.range(0)));
+  RouteRequest request{.text = "hello"};
+  std::vector<Ticket> tickets;
+  tickets.reserve(kBatch);
+  int64_t finished = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    tickets.clear();
+    for (int i = 0; i < kBatch; ++i) tickets.push_back(*router->Select(request));
+    state.ResumeTiming();
+    for (Ticket& t : tickets) t.Finish(Outcome::Ok()).IgnoreError();
+    finished += kBatch;
+  }
+  state.SetItemsProcessed(finished);
+}
+BENCHMARK(BM_TicketFinish)->Arg(8)->Arg(4096);
+
+}  // namespace
+}  // namespace smg

@@ -1,0 +1,35 @@
+// The floor a prompt router cannot beat: touching every byte of every prompt
+// once. The replay tool times it in the same run as the replay, so the ratio
+// of the two is meaningful on a noisy machine.
+#ifndef SMGCORE_BENCH_ROUTE_REPLAY_FLOOR_H_
+#define SMGCORE_BENCH_ROUTE_REPLAY_FLOOR_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "route_replay/request_set.h"
+
+namespace route_replay {
+
+// FloorResult
+struct FloorResult {
+  // Nanoseconds per request of comparing it with `memcmp` against a copy.
+  double memcmp_ns_per_request = 0;
+  // Nanoseconds per request of hashing it with XXH3 (64-bit).
+  double xxh3_ns_per_request = 0;
+};
+
+// MeasureFloor()
+//
+// Reads every request of `requests` once per pass, `passes` times, first
+// with memcmp against `copy` (an equal set in separate memory), then with
+// XXH3; single-threaded.
+template <typename Unit>
+FloorResult MeasureFloor(const RequestSet<Unit>& requests, const RequestSet<Unit>& copy, size_t passes);
+
+extern template FloorResult MeasureFloor(const RequestSet<uint8_t>&, const RequestSet<uint8_t>&, size_t);
+extern template FloorResult MeasureFloor(const RequestSet<uint32_t>&, const RequestSet<uint32_t>&, size_t);
+
+}  // namespace route_replay
+
+#endif  // SMGCORE_BENCH_ROUTE_REPLAY_FLOOR_H_

@@ -1,0 +1,51 @@
+#include "route_replay/process_memory.h"
+
+#include <malloc.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+namespace route_replay {
+
+size_t PeakRssBytes() {
+  struct rusage usage {};
+  if (getrusage(RUSAGE_SELF, &usage) != 0) return 0;
+  return static_cast<size_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
+size_t MinorFaults() {
+  struct rusage usage {};
+  if (getrusage(RUSAGE_SELF, &usage) != 0) return 0;
+  return static_cast<size_t>(usage.ru_minflt);
+}
+
+void PrefaultHeap(size_t bytes) {
+  constexpr size_t kBlock = size_t{1} << 20;  // below glibc's mmap threshold
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);         // never give freed memory back
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  std::vector<void*> blocks;
+  for (size_t done = 0; done < bytes; done += kBlock) {
+    void* block = std::malloc(kBlock);
+    if (block == nullptr) break;
+    std::memset(block, 1, kBlock);
+    blocks.push_back(block);
+  }
+  for (void* block : blocks) std::free(block);  // coalesced back into the heap
+}
+
+size_t CurrentRssBytes() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr) return 0;
+  unsigned long total_pages = 0;
+  unsigned long resident_pages = 0;
+  const int read = std::fscanf(f, "%lu %lu", &total_pages, &resident_pages);
+  std::fclose(f);
+  if (read != 2) return 0;
+  return static_cast<size_t>(resident_pages) * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
+
+}  // namespace route_replay
