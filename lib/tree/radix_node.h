@@ -16,6 +16,7 @@
 #define SMGCORE_LIB_TREE_RADIX_NODE_H_
 
 #include <atomic>
+#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -112,16 +113,39 @@ struct Node {
 
 // MismatchUnits()
 //
-// Length of the common prefix of a[0, n) and b[0, n), in units. Compares
-// large blocks with memcmp (vectorized by libc), then words.
+// Length of the common prefix of a[0, n) and b[0, n), in units. Edges are
+// usually matched whole (a shared system prompt), so it compares blocks of
+// doubling size with memcmp (vectorized by libc; few calls for a long
+// equal run), then halves the first unequal block down to 64 bytes and
+// finishes with words.
 template <typename Unit>
 size_t MismatchUnits(const Unit* a, const Unit* b, size_t n) {
   const unsigned char* pa = reinterpret_cast<const unsigned char*>(a);
   const unsigned char* pb = reinterpret_cast<const unsigned char*>(b);
   const size_t bytes = n * sizeof(Unit);
-  constexpr size_t kBlock = 256;
+  constexpr size_t kFirstBlock = 64;
+  constexpr size_t kMaxBlock = 16384;
   size_t i = 0;
-  while (i + kBlock <= bytes && std::memcmp(pa + i, pb + i, kBlock) == 0) i += kBlock;
+  size_t block = kFirstBlock;
+  while (i < bytes) {
+    const size_t len = std::min(block, bytes - i);
+    if (std::memcmp(pa + i, pb + i, len) != 0) {
+      // The first difference is in [i, i + len): halve down to 64 bytes.
+      size_t end = i + len;
+      while (end - i > kFirstBlock) {
+        const size_t half = (end - i) / 2;
+        if (std::memcmp(pa + i, pb + i, half) == 0) {
+          i += half;
+        } else {
+          end = i + half;
+        }
+      }
+      break;
+    }
+    i += len;
+    if (block < kMaxBlock) block *= 2;
+  }
+  if (i == bytes) return n;
   if constexpr (std::endian::native == std::endian::little) {
     while (i + 8 <= bytes) {
       uint64_t x;

@@ -2,11 +2,12 @@
 // and incremental CLOCK eviction. See smgcore/radix_tree.h for the contract
 // and lib/tree/radix_node.h for the node layout.
 //
-// Locking. One `absl::Mutex mu_` per tree guards the structure (nodes,
+// Locking. One reader-writer `TreeLock mu_` per tree (tree_lock.h: readers
+// on different cores share no cache line) guards the structure (nodes,
 // child arrays, owner arrays, the eviction queue). `Match` and the first,
 // read-only phase of `Insert`/`MatchAndInsert` run under the shared lock and
 // write nothing but recency ticks (relaxed atomics). Structural changes run
-// under the exclusive lock. A second, small mutex `stats_mu_` guards the
+// under the exclusive lock. A second, small spin lock `stats_mu_` guards the
 // per-tenant unit counts so that `tenant_units()` never needs `mu_` (a
 // `choose` callback runs while `mu_` is held shared and may call it). Lock
 // order: mu_ before stats_mu_. The other statistics are atomics written under
@@ -52,9 +53,9 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "smgcore/radix_tree.h"
 #include "tree/radix_node.h"
+#include "tree/tree_lock.h"
 
 namespace smg {
 namespace radix_internal {
@@ -167,7 +168,7 @@ class TreeCore {
   const TreeOptions options_;
   const size_t page_;
 
-  mutable absl::Mutex mu_;
+  mutable TreeLock mu_;
   NodeT* root_ ABSL_GUARDED_BY(mu_) = nullptr;
   NodeT* queue_head_ ABSL_GUARDED_BY(mu_) = nullptr;  // young end
   NodeT* queue_tail_ ABSL_GUARDED_BY(mu_) = nullptr;  // old end: next to examine
@@ -185,7 +186,7 @@ class TreeCore {
   std::atomic<size_t> evicted_total_{0};
   std::atomic<size_t> examined_total_{0};
 
-  mutable absl::Mutex stats_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  mutable SpinLock stats_mu_ ABSL_ACQUIRED_AFTER(mu_);
   absl::flat_hash_map<TenantId, size_t> tenant_units_ ABSL_GUARDED_BY(stats_mu_);
 };
 
@@ -195,14 +196,14 @@ class TreeCore {
 template <typename Unit>
 TreeCore<Unit>::TreeCore(TreeOptions options)
     : options_(EffectiveOptions(options)), page_(options_.page_size) {
-  absl::MutexLock lock(&mu_);
+  WriterLock lock(&mu_);
   root_ = AllocNode(0);
   SubFrom(node_count_, 1);  // the root is not counted
 }
 
 template <typename Unit>
 TreeCore<Unit>::~TreeCore() {
-  absl::MutexLock lock(&mu_);
+  WriterLock lock(&mu_);
   // Iterative: trees may be arbitrarily deep.
   std::vector<NodeT*> stack{root_};
   while (!stack.empty()) {
@@ -309,7 +310,7 @@ PrefixMatch TreeCore<Unit>::Match(absl::Span<const Unit> key) const {
   PrefixMatch match;
   match.key_units = Aligned(key.size());
   if (match.key_units == 0) return match;
-  absl::ReaderMutexLock lock(&mu_);
+  ReaderLock lock(&mu_);
   const Descent d = Descend(key.data(), match.key_units);
   if (d.deepest != nullptr) {
     match.matched_units = d.matched;
@@ -378,7 +379,7 @@ void TreeCore<Unit>::FreeChildBlock(NodeT* node) {
 
 template <typename Unit>
 void TreeCore<Unit>::Credit(TenantId tenant, size_t units) {
-  absl::MutexLock lock(&stats_mu_);
+  SpinLockHolder lock(&stats_mu_);
   tenant_units_[tenant] += units;
 }
 
@@ -731,7 +732,7 @@ void TreeCore<Unit>::Insert(absl::Span<const Unit> key, TenantId tenant) {
   uint64_t seen_version = 0;
   {
     // Fast path: the tenant already owns the whole key (a repeated prompt).
-    absl::ReaderMutexLock lock(&mu_);
+    ReaderLock lock(&mu_);
     d = Descend(key.data(), units);
     if (d.matched == units && FindOwner(d.deepest, tenant) >= 0) {
       TouchOwnerPath(d.deepest, tenant, NextTick());
@@ -739,7 +740,7 @@ void TreeCore<Unit>::Insert(absl::Span<const Unit> key, TenantId tenant) {
     }
     seen_version = version_;
   }
-  absl::MutexLock lock(&mu_);
+  WriterLock lock(&mu_);
   if (version_ == seen_version) {
     // Nothing changed the structure meanwhile: resume where the descent ended.
     InsertLocked(key.data(), units, tenant, NextTick(), d.base, d.base_units);
@@ -768,7 +769,7 @@ typename TreeCore<Unit>::Result TreeCore<Unit>::MatchAndInsert(
   uint64_t seen_version = 0;
   Descent d;
   {
-    absl::ReaderMutexLock lock(&mu_);
+    ReaderLock lock(&mu_);
     if (units > 0) {
       d = Descend(key.data(), units);
       if (d.deepest != nullptr) {
@@ -786,7 +787,7 @@ typename TreeCore<Unit>::Result TreeCore<Unit>::MatchAndInsert(
       return result;
     }
   }
-  absl::MutexLock lock(&mu_);
+  WriterLock lock(&mu_);
   // The decision was made under the shared lock; if the chosen tenant was
   // removed since, do not bring it back.
   if (removals_ != seen_removals && RemovedSince(seen_removals, result.chosen)) return result;
@@ -806,12 +807,12 @@ typename TreeCore<Unit>::Result TreeCore<Unit>::MatchAndInsert(
 template <typename Unit>
 void TreeCore<Unit>::RemoveTenant(TenantId tenant) {
   if (tenant == kNoTenant) return;
-  absl::MutexLock lock(&mu_);
+  WriterLock lock(&mu_);
   ++version_;
   ++removals_;
   removed_ring_[removals_ % kRemovedRing] = tenant;
   {
-    absl::MutexLock stats_lock(&stats_mu_);
+    SpinLockHolder stats_lock(&stats_mu_);
     if (tenant_units_.erase(tenant) == 0) return;  // owns nothing
   }
   // Walk the tenant's (prefix-closed) subtree. `survivors` lists the nodes
@@ -854,7 +855,7 @@ size_t TreeCore<Unit>::EvictLeaf(NodeT* leaf) {
   const uint64_t last_use = LoadTick(leaf->tick);
   QueueUnlink(leaf);
   {
-    absl::MutexLock stats_lock(&stats_mu_);
+    SpinLockHolder stats_lock(&stats_mu_);
     const Owner* owners = leaf->owner_data();
     for (uint32_t i = 0; i < leaf->owner_count; ++i) {
       auto it = tenant_units_.find(owners[i].tenant);
@@ -901,7 +902,7 @@ void TreeCore<Unit>::MaybeEvictInline() {
 
 template <typename Unit>
 size_t TreeCore<Unit>::EvictTo(size_t target_units) {
-  absl::MutexLock lock(&mu_);
+  WriterLock lock(&mu_);
   return EvictToLocked(target_units);
 }
 
@@ -912,7 +913,7 @@ template <typename Unit>
 size_t TreeCore<Unit>::memory_bytes() const {
   size_t table;
   {
-    absl::ReaderMutexLock lock(&stats_mu_);
+    SpinLockHolder lock(&stats_mu_);
     table = tenant_units_.capacity() * (sizeof(std::pair<const TenantId, size_t>) + 1);
   }
   return sizeof(*this) + node_bytes_.load(std::memory_order_relaxed) + table;
@@ -920,14 +921,14 @@ size_t TreeCore<Unit>::memory_bytes() const {
 
 template <typename Unit>
 size_t TreeCore<Unit>::tenant_units(TenantId tenant) const {
-  absl::ReaderMutexLock lock(&stats_mu_);
+  SpinLockHolder lock(&stats_mu_);
   auto it = tenant_units_.find(tenant);
   return it == tenant_units_.end() ? 0 : it->second;
 }
 
 template <typename Unit>
 absl::Status TreeCore<Unit>::CheckInvariants() const {
-  absl::ReaderMutexLock lock(&mu_);
+  ReaderLock lock(&mu_);
   size_t stored = 0;
   size_t nodes = 0;
   size_t bytes = 0;
@@ -1010,7 +1011,7 @@ absl::Status TreeCore<Unit>::CheckInvariants() const {
   if (bytes != node_bytes_.load(std::memory_order_relaxed)) {
     return absl::InternalError(absl::StrCat("node bytes ", node_bytes_.load(), ", recount ", bytes));
   }
-  absl::ReaderMutexLock stats_lock(&stats_mu_);
+  SpinLockHolder stats_lock(&stats_mu_);
   if (units != tenant_units_) {
     return absl::InternalError(absl::StrCat("tenant table of ", tenant_units_.size(),
                                             " tenants differs from the recount of ", units.size()));

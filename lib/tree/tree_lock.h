@@ -1,0 +1,181 @@
+// Internal: the locks of smg::RadixTree (smgcore/radix_tree.h).
+//
+// Why not absl::Mutex: a tree is locked once or twice per routed request,
+// from every routing thread. absl::Mutex makes every reader write the one
+// word of the lock (a cache line that then bounces between cores on every
+// match), and the Debian build of Abseil runs its deadlock detector on every
+// acquisition (a global graph behind a global lock: ~1000 instructions and a
+// second contended line per lock). `TreeLock` gives each reader thread its
+// own cache line, so readers on different cores share nothing; writers pay
+// for that by scanning the reader slots. Tree critical sections are short
+// (one descent), so waiters spin briefly and then yield.
+#ifndef SMGCORE_LIB_TREE_TREE_LOCK_H_
+#define SMGCORE_LIB_TREE_TREE_LOCK_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+
+namespace smg {
+namespace radix_internal {
+
+// CpuRelax()
+//
+// A hint to the CPU that this is a spin-wait loop.
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+// SpinWait
+//
+// Backoff for a waiting loop: a few spins with CpuRelax, then yielding the
+// CPU (the holder may have been preempted on an oversubscribed machine).
+class SpinWait {
+ public:
+  void Once() {
+    if (spins_ < kSpins) {
+      ++spins_;
+      CpuRelax();
+    } else {
+      std::this_thread::yield();
+    }
+  }
+
+ private:
+  static constexpr int kSpins = 128;
+  int spins_ = 0;
+};
+
+// ReaderSlotIndex()
+//
+// This thread's reader slot: threads are numbered in order of first use.
+inline size_t ReaderSlotIndex() {
+  static std::atomic<size_t> next{0};
+  thread_local const size_t index = next.fetch_add(1, std::memory_order_relaxed);
+  return index;
+}
+
+// TreeLock
+//
+// A reader-writer lock with per-thread reader slots (threads beyond
+// `kSlots` share slots, which stays correct). Writers are preferred: a
+// reader that sees a writer waiting backs off. Not recursive.
+class ABSL_LOCKABLE TreeLock {
+ public:
+  TreeLock() = default;
+  TreeLock(const TreeLock&) = delete;
+  TreeLock& operator=(const TreeLock&) = delete;
+
+  // TreeLock::Lock() / Unlock()
+  //
+  // Exclusive ownership.
+  void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() {
+    SpinWait wait;
+    uint32_t expected = 0;
+    while (!writer_.compare_exchange_weak(expected, 1, std::memory_order_seq_cst)) {
+      expected = 0;
+      wait.Once();
+    }
+    // No reader enters now (they see `writer_`); wait for those inside.
+    for (Slot& slot : slots_) {
+      while (slot.readers.load(std::memory_order_seq_cst) != 0) wait.Once();
+    }
+  }
+  void Unlock() ABSL_UNLOCK_FUNCTION() { writer_.store(0, std::memory_order_release); }
+
+  // TreeLock::ReaderLock() / ReaderUnlock()
+  //
+  // Shared ownership. The pair must run on the same thread.
+  void ReaderLock() ABSL_SHARED_LOCK_FUNCTION() {
+    std::atomic<uint32_t>& readers = slots_[ReaderSlotIndex() % kSlots].readers;
+    while (true) {
+      // Announce, then check for a writer. Both sides use a sequentially
+      // consistent read-modify-write before their load, so a reader and a
+      // writer never both miss each other.
+      readers.fetch_add(1, std::memory_order_seq_cst);
+      if (writer_.load(std::memory_order_seq_cst) == 0) return;
+      readers.fetch_sub(1, std::memory_order_release);
+      SpinWait wait;
+      while (writer_.load(std::memory_order_relaxed) != 0) wait.Once();
+    }
+  }
+  void ReaderUnlock() ABSL_UNLOCK_FUNCTION() {
+    slots_[ReaderSlotIndex() % kSlots].readers.fetch_sub(1, std::memory_order_release);
+  }
+
+ private:
+  static constexpr size_t kSlots = 8;
+  struct alignas(64) Slot {
+    std::atomic<uint32_t> readers{0};
+  };
+
+  alignas(64) std::atomic<uint32_t> writer_{0};
+  Slot slots_[kSlots];
+};
+
+// WriterLock / ReaderLock
+//
+// Scoped holders of a TreeLock.
+class ABSL_SCOPED_LOCKABLE WriterLock {
+ public:
+  explicit WriterLock(TreeLock* lock) ABSL_EXCLUSIVE_LOCK_FUNCTION(lock) : lock_(lock) { lock_->Lock(); }
+  ~WriterLock() ABSL_UNLOCK_FUNCTION() { lock_->Unlock(); }
+  WriterLock(const WriterLock&) = delete;
+  WriterLock& operator=(const WriterLock&) = delete;
+
+ private:
+  TreeLock* const lock_;
+};
+
+class ABSL_SCOPED_LOCKABLE ReaderLock {
+ public:
+  explicit ReaderLock(TreeLock* lock) ABSL_SHARED_LOCK_FUNCTION(lock) : lock_(lock) { lock_->ReaderLock(); }
+  ~ReaderLock() ABSL_UNLOCK_FUNCTION() { lock_->ReaderUnlock(); }
+  ReaderLock(const ReaderLock&) = delete;
+  ReaderLock& operator=(const ReaderLock&) = delete;
+
+ private:
+  TreeLock* const lock_;
+};
+
+// SpinLock
+//
+// A small exclusive lock for the tree's statistics table: held for a hash
+// lookup at a time.
+class ABSL_LOCKABLE SpinLock {
+ public:
+  void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() {
+    SpinWait wait;
+    while (locked_.exchange(true, std::memory_order_acquire)) {
+      while (locked_.load(std::memory_order_relaxed)) wait.Once();
+    }
+  }
+  void Unlock() ABSL_UNLOCK_FUNCTION() { locked_.store(false, std::memory_order_release); }
+
+ private:
+  std::atomic<bool> locked_{false};
+};
+
+// SpinLockHolder
+class ABSL_SCOPED_LOCKABLE SpinLockHolder {
+ public:
+  explicit SpinLockHolder(SpinLock* lock) ABSL_EXCLUSIVE_LOCK_FUNCTION(lock) : lock_(lock) { lock_->Lock(); }
+  ~SpinLockHolder() ABSL_UNLOCK_FUNCTION() { lock_->Unlock(); }
+  SpinLockHolder(const SpinLockHolder&) = delete;
+  SpinLockHolder& operator=(const SpinLockHolder&) = delete;
+
+ private:
+  SpinLock* const lock_;
+};
+
+}  // namespace radix_internal
+}  // namespace smg
+
+#endif  // SMGCORE_LIB_TREE_TREE_LOCK_H_
