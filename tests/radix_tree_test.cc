@@ -40,6 +40,13 @@ Tokens Seq(size_t n, uint32_t start) {
   return t;
 }
 
+// n token ids from a small alphabet (so random keys share short prefixes).
+Tokens RandomTokens(std::mt19937_64& rng, size_t n, uint32_t alphabet) {
+  Tokens t(n);
+  for (uint32_t& id : t) id = static_cast<uint32_t>(rng() % alphabet);
+  return t;
+}
+
 std::string RandomBytes(std::mt19937_64& rng, size_t n) {
   std::string s(n, '\0');
   for (char& c : s) c = static_cast<char>(rng() & 0xff);
@@ -835,6 +842,60 @@ TEST(RadixTreeConcurrencyTest, MixedOperations) {
     tree.EvictTo(0);
     EXPECT_EQ(tree.node_count(), 0u);
     EXPECT_TREE_OK(tree);
+  }
+}
+
+
+// Concurrent first-time inserts of keys that share long prefixes: an insert
+// resumes from where its shared-lock descent stopped even when another
+// thread split or extended the tree in between, and nothing may be lost.
+// Without eviction or removal the final tree is independent of the order.
+TEST(RadixTreeConcurrencyTest, ConcurrentInsertsOfSharedPrefixesLoseNothing) {
+  for (size_t page : {size_t{1}, size_t{4}}) {
+    std::mt19937_64 seed_rng(11);
+    std::vector<Tokens> bases;
+    for (int i = 0; i < 4; ++i) bases.push_back(RandomTokens(seed_rng, 400, 3));
+    // Per thread: keys = a base cut at a random length + a random tail.
+    constexpr int kThreads = 3;
+    constexpr int kKeysPerThread = 400;
+    std::vector<std::vector<Tokens>> keys(kThreads);
+    for (int t = 0; t < kThreads; ++t) {
+      std::mt19937_64 rng(200 + t);
+      for (int i = 0; i < kKeysPerThread; ++i) {
+        const Tokens& base = bases[rng() % bases.size()];
+        Tokens key(base.begin(), base.begin() + static_cast<std::ptrdiff_t>(50 + rng() % 350));
+        Tokens tail = RandomTokens(rng, 1 + rng() % 64, 3);
+        key.insert(key.end(), tail.begin(), tail.end());
+        keys[t].push_back(std::move(key));
+      }
+    }
+    TokenTree tree(Unbounded(page));
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (size_t i = 0; i < keys[t].size(); ++i) {
+          const TenantId tenant = static_cast<TenantId>(1 + (t * kKeysPerThread + i) % 5);
+          if (i % 2 == 0) {
+            tree.Insert(keys[t][i], tenant);
+          } else {
+            tree.MatchAndInsert(keys[t][i], [tenant](const PrefixMatch&) { return tenant; });
+          }
+        }
+      });
+    }
+    for (std::thread& th : threads) th.join();
+    EXPECT_TREE_OK(tree);
+    for (int t = 0; t < kThreads; ++t) {
+      for (size_t i = 0; i < keys[t].size(); ++i) {
+        const Tokens& key = keys[t][i];
+        const PrefixMatch m = tree.Match(key);
+        ASSERT_EQ(m.matched_units, key.size() / page * page) << "thread " << t << " key " << i;
+        const TenantId tenant = static_cast<TenantId>(1 + (t * kKeysPerThread + i) % 5);
+        if (m.matched_units > 0) {
+          EXPECT_THAT(Owners(m), ::testing::Contains(tenant)) << "thread " << t << " key " << i;
+        }
+      }
+    }
   }
 }
 

@@ -6,6 +6,8 @@
 #include <thread>
 #include <vector>
 
+#include "route_replay/process_memory.h"
+
 namespace route_replay {
 namespace {
 
@@ -66,6 +68,7 @@ ReplayResult Replay(smg::RadixTree<Unit>& tree, const RequestSet<Unit>& requests
   Clock::time_point start;
   if (threads == 1) {
     // The calling thread replays: nothing to start together.
+    if (options.prefault_bytes > 0) PrefaultHeap(options.prefault_bytes);
     start = Clock::now();
     tallies[0] = ReplayShare(tree, requests, effective, 0);
   } else {
@@ -75,6 +78,7 @@ ReplayResult Replay(smg::RadixTree<Unit>& tree, const RequestSet<Unit>& requests
     pool.reserve(threads);
     for (size_t t = 0; t < threads; ++t) {
       pool.emplace_back([&, t] {
+        if (options.prefault_bytes > 0) PrefaultHeap(options.prefault_bytes);
         ready.fetch_add(1, std::memory_order_acq_rel);
         while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
         tallies[t] = ReplayShare(tree, requests, effective, t);

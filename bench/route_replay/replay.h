@@ -35,6 +35,10 @@ struct ReplayOptions {
   size_t repeat = 1;
   // Tree budget in units; 0 = unbounded (no eviction).
   size_t budget_units = 0;
+  // When > 0, each replaying thread first makes this many bytes of its
+  // malloc arena resident (PrefaultHeap), before the common start: threads
+  // other than the main one allocate from arenas of their own.
+  size_t prefault_bytes = 0;
 };
 
 // ReplayResult

@@ -15,9 +15,16 @@
 //
 // One descent. Insert/MatchAndInsert descend under the shared lock (and
 // decide, for the fused call); when the key needs structural work they
-// re-take the lock exclusively and, if `version_` shows that no other
-// exclusive section ran in between, resume from where the shared descent
-// stopped instead of descending again.
+// re-take the lock exclusively and resume from the last node the shared
+// descent matched whole (its "base") instead of descending again, when that
+// node is provably unchanged: no node was freed since (`frees_`, bumped by
+// every free: eviction, tenant removal, merges, relocations) and its edge
+// still has the length the descent saw (a split shortens the node it splits;
+// nothing else changes an edge). Inserts by other threads in between (new
+// children, splits above or below the base) do not force a second descent:
+// the units up to the base are the same, and the insert goes on from there
+// over the current structure. Under concurrent first-time inserts that is
+// what keeps the exclusive section short.
 //
 // Recency. A per-tree tick counter: writers take a fresh tick, a match uses
 // "current + 1" without incrementing (no shared counter write per match),
@@ -114,6 +121,7 @@ class TreeCore {
     size_t matched = 0;        // units matched (page aligned)
     NodeT* base = nullptr;        // the last node matched whole (the root at least)
     size_t base_units = 0;        // units up to the end of `base`
+    size_t base_len = 0;          // base's edge length when the descent saw it
   };
 
   size_t Aligned(size_t units) const { return page_ == 1 ? units : units / page_ * page_; }
@@ -156,13 +164,18 @@ class TreeCore {
   void FreeSubtree(NodeT* top) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Inserts key[0, units) for `tenant`, descending from `start`, which must be
   // the node at `start_units` on the key's path (the root and 0, or a
-  // Descent's base while `version_` has not changed since that descent).
+  // Descent's base for which BaseStillValid holds).
   void InsertLocked(const Unit* key, size_t units, TenantId tenant, uint64_t tick, NodeT* start,
                     size_t start_units) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MaybeEvictInline() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   size_t EvictToLocked(size_t target_units) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   size_t EvictLeaf(NodeT* leaf) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool RemovedSince(uint64_t seen, TenantId tenant) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Whether `d`, made while `frees_` was `seen_frees`, may be resumed from
+  // its base (see "One descent" above).
+  bool BaseStillValid(const Descent& d, uint64_t seen_frees) const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return frees_ == seen_frees && d.base->edge_len == d.base_len;
+  }
   void Credit(TenantId tenant, size_t units) ABSL_LOCKS_EXCLUDED(stats_mu_);
 
   const TreeOptions options_;
@@ -173,9 +186,9 @@ class TreeCore {
   NodeT* queue_head_ ABSL_GUARDED_BY(mu_) = nullptr;  // young end
   NodeT* queue_tail_ ABSL_GUARDED_BY(mu_) = nullptr;  // old end: next to examine
   uint64_t removals_ ABSL_GUARDED_BY(mu_) = 0;
-  // Bumped by every exclusive section that may change the structure, so a
-  // descent made under the shared lock can be reused after re-locking.
-  uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
+  // Bumped by every node free, so a descent made under the shared lock can
+  // be resumed after re-locking (BaseStillValid).
+  uint64_t frees_ ABSL_GUARDED_BY(mu_) = 0;
   TenantId removed_ring_[kRemovedRing] ABSL_GUARDED_BY(mu_) = {};
 
   mutable std::atomic<uint64_t> clock_{0};
@@ -251,6 +264,7 @@ typename TreeCore<Unit>::Descent TreeCore<Unit>::Descend(const Unit* key, size_t
     if (m < child->edge_len) {
       d.base = node;
       d.base_units = pos;
+      d.base_len = node->edge_len;
       d.matched = pos + m;
       return d;
     }
@@ -259,6 +273,7 @@ typename TreeCore<Unit>::Descent TreeCore<Unit>::Descend(const Unit* key, size_t
   }
   d.base = node;
   d.base_units = pos;
+  d.base_len = node->edge_len;
   d.matched = pos;
   return d;
 }
@@ -353,6 +368,7 @@ template <typename Unit>
 void TreeCore<Unit>::FreeShell(NodeT* node) {
   SubFrom(node_bytes_, NodeT::AllocBytes(node->edge_off + node->edge_len));
   SubFrom(node_count_, 1);
+  ++frees_;
   ::operator delete(node);
 }
 
@@ -672,7 +688,6 @@ void TreeCore<Unit>::FreeSubtree(NodeT* top) {
 template <typename Unit>
 void TreeCore<Unit>::InsertLocked(const Unit* key, size_t units, TenantId tenant, uint64_t tick, NodeT* start,
                                   size_t start_units) {
-  ++version_;
   size_t gained = 0;
   // The path above `start` was matched already: own and stamp it.
   for (NodeT* node = start; node != root_; node = node->parent) {
@@ -729,7 +744,7 @@ void TreeCore<Unit>::Insert(absl::Span<const Unit> key, TenantId tenant) {
   const size_t units = Aligned(key.size());
   if (units == 0 || tenant == kNoTenant) return;
   Descent d;
-  uint64_t seen_version = 0;
+  uint64_t seen_frees = 0;
   {
     // Fast path: the tenant already owns the whole key (a repeated prompt).
     ReaderLock lock(&mu_);
@@ -738,11 +753,11 @@ void TreeCore<Unit>::Insert(absl::Span<const Unit> key, TenantId tenant) {
       TouchOwnerPath(d.deepest, tenant, NextTick());
       return;
     }
-    seen_version = version_;
+    seen_frees = frees_;
   }
   WriterLock lock(&mu_);
-  if (version_ == seen_version) {
-    // Nothing changed the structure meanwhile: resume where the descent ended.
+  if (BaseStillValid(d, seen_frees)) {
+    // Resume where the descent ended.
     InsertLocked(key.data(), units, tenant, NextTick(), d.base, d.base_units);
   } else {
     InsertLocked(key.data(), units, tenant, NextTick(), root_, 0);
@@ -766,7 +781,7 @@ typename TreeCore<Unit>::Result TreeCore<Unit>::MatchAndInsert(
   const size_t units = Aligned(key.size());
   result.match.key_units = units;
   uint64_t seen_removals = 0;
-  uint64_t seen_version = 0;
+  uint64_t seen_frees = 0;
   Descent d;
   {
     ReaderLock lock(&mu_);
@@ -779,7 +794,7 @@ typename TreeCore<Unit>::Result TreeCore<Unit>::MatchAndInsert(
       }
     }
     seen_removals = removals_;
-    seen_version = version_;
+    seen_frees = frees_;
     result.chosen = choose(result.match);
     if (result.chosen == kNoTenant || units == 0) return result;
     if (d.matched == units && FindOwner(d.deepest, result.chosen) >= 0) {
@@ -791,8 +806,8 @@ typename TreeCore<Unit>::Result TreeCore<Unit>::MatchAndInsert(
   // The decision was made under the shared lock; if the chosen tenant was
   // removed since, do not bring it back.
   if (removals_ != seen_removals && RemovedSince(seen_removals, result.chosen)) return result;
-  if (version_ == seen_version) {
-    // Nothing changed the structure meanwhile: one descent in all.
+  if (BaseStillValid(d, seen_frees)) {
+    // One descent in all.
     InsertLocked(key.data(), units, result.chosen, NextTick(), d.base, d.base_units);
   } else {
     InsertLocked(key.data(), units, result.chosen, NextTick(), root_, 0);
@@ -808,7 +823,6 @@ template <typename Unit>
 void TreeCore<Unit>::RemoveTenant(TenantId tenant) {
   if (tenant == kNoTenant) return;
   WriterLock lock(&mu_);
-  ++version_;
   ++removals_;
   removed_ring_[removals_ % kRemovedRing] = tenant;
   {
@@ -877,7 +891,6 @@ size_t TreeCore<Unit>::EvictLeaf(NodeT* leaf) {
 template <typename Unit>
 size_t TreeCore<Unit>::EvictToLocked(size_t target_units) {
   size_t evicted = 0;
-  if (stored_units() > target_units) ++version_;
   while (stored_units() > target_units && queue_tail_ != nullptr) {
     NodeT* leaf = queue_tail_;
     AddTo(examined_total_, 1);

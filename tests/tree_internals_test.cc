@@ -1,0 +1,123 @@
+// The radix tree's internal building blocks: the prefix comparison
+// (MismatchUnits) against a naive loop, and the tree lock's exclusion.
+#include <atomic>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tree/radix_node.h"
+#include "tree/tree_lock.h"
+
+namespace smg {
+namespace radix_internal {
+namespace {
+
+template <typename Unit>
+size_t NaiveMismatch(const std::vector<Unit>& a, const std::vector<Unit>& b, size_t n) {
+  size_t i = 0;
+  while (i < n && a[i] == b[i]) ++i;
+  return i;
+}
+
+// Every length up to a few blocks, and a difference at every interesting
+// position: block and half-block boundaries of the doubling search, word
+// edges, the last unit, and none at all.
+template <typename Unit>
+void CheckMismatchAgainstNaive() {
+  const std::vector<size_t> lengths = {0, 1, 7, 8, 9, 63, 64, 65, 127, 128, 191, 192, 193, 1000, 4096, 40000};
+  for (size_t n : lengths) {
+    std::vector<Unit> a(n);
+    for (size_t i = 0; i < n; ++i) a[i] = static_cast<Unit>(i * 2654435761u);
+    std::vector<size_t> positions = {n};  // equal
+    for (size_t p : {size_t{0}, size_t{1}, size_t{7}, size_t{8}, size_t{31}, size_t{32}, size_t{63}, size_t{64},
+                     size_t{65}, size_t{100}, size_t{191}, size_t{192}, size_t{448}, size_t{449}, size_t{3000},
+                     size_t{16383}, size_t{30000}}) {
+      if (p < n) positions.push_back(p);
+    }
+    if (n > 0) positions.push_back(n - 1);
+    for (size_t p : positions) {
+      std::vector<Unit> b = a;
+      if (p < n) b[p] = static_cast<Unit>(b[p] ^ 1);
+      // Differences after the first one must not matter.
+      for (size_t q = p + 3; q < n; q += 97) b[q] = static_cast<Unit>(b[q] + 5);
+      ASSERT_EQ(MismatchUnits(a.data(), b.data(), n), NaiveMismatch(a, b, n)) << "n=" << n << " p=" << p;
+    }
+  }
+}
+
+TEST(MismatchUnitsTest, BytesMatchNaive) { CheckMismatchAgainstNaive<uint8_t>(); }
+TEST(MismatchUnitsTest, TokensMatchNaive) { CheckMismatchAgainstNaive<uint32_t>(); }
+
+TEST(MismatchUnitsTest, DifferenceInAnyByteOfAToken) {
+  std::vector<uint32_t> a(50, 0x01020304u);
+  for (int byte = 0; byte < 4; ++byte) {
+    std::vector<uint32_t> b = a;
+    b[17] ^= 0xFFu << (8 * byte);
+    EXPECT_EQ(MismatchUnits(a.data(), b.data(), a.size()), 17u) << "byte " << byte;
+  }
+}
+
+// Writers exclude each other and readers; readers see a consistent pair.
+TEST(TreeLockTest, WritersExcludeReadersAndEachOther) {
+  TreeLock lock;
+  int64_t a = 0;  // guarded by `lock`; writers keep a == -b
+  int64_t b = 0;
+  std::atomic<int> torn{0};
+  std::atomic<int> readers_inside{0};
+  std::atomic<int> writer_saw_reader{0};
+  constexpr int kIterations = 20000;
+  auto writer = [&] {
+    for (int i = 0; i < kIterations; ++i) {
+      WriterLock hold(&lock);
+      if (readers_inside.load(std::memory_order_relaxed) != 0) writer_saw_reader.fetch_add(1);
+      ++a;
+      --b;
+    }
+  };
+  auto reader = [&] {
+    for (int i = 0; i < kIterations; ++i) {
+      ReaderLock hold(&lock);
+      readers_inside.fetch_add(1, std::memory_order_relaxed);
+      if (a != -b) torn.fetch_add(1);
+      readers_inside.fetch_sub(1, std::memory_order_relaxed);
+    }
+  };
+  std::vector<std::thread> threads;
+  threads.emplace_back(writer);
+  threads.emplace_back(writer);
+  threads.emplace_back(reader);
+  threads.emplace_back(reader);
+  threads.emplace_back(reader);
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(a, 2 * kIterations);
+  EXPECT_EQ(b, -2 * kIterations);
+  EXPECT_EQ(torn.load(), 0);
+  EXPECT_EQ(writer_saw_reader.load(), 0);
+}
+
+// More threads than reader slots share slots and stay correct.
+TEST(TreeLockTest, ManyReaderThreadsShareSlots) {
+  TreeLock lock;
+  int64_t value = 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 20; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 2000; ++i) {
+        if ((i + t) % 10 == 0) {
+          WriterLock hold(&lock);
+          ++value;
+        } else {
+          ReaderLock hold(&lock);
+          EXPECT_GE(value, 0);
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(value, 20 * 200);
+}
+
+}  // namespace
+}  // namespace radix_internal
+}  // namespace smg
