@@ -1,5 +1,7 @@
 #include <algorithm>
+#include <mutex>
 #include <numeric>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "policies/consistent_hash/hash_ring.h"
@@ -69,15 +71,56 @@ std::vector<uint32_t> BuildWeightedRotation(absl::Span<const WorkerPtr> workers)
 
 }  // namespace
 
-std::shared_ptr<const CandidateSet> CandidateSet::Build(
-    absl::Span<const WorkerPtr> members, std::shared_ptr<const HashRing> ring,
-    std::shared_ptr<std::atomic<int64_t>> leg_in_flight) {
+struct CandidateSet::RingCell {
+  std::once_flag once;
+  RingFactory make;  // dropped once called
+  std::shared_ptr<const HashRing> ring;
+};
+
+namespace {
+
+std::vector<WorkerPtr> Routable(absl::Span<const WorkerPtr> members) {
   std::vector<WorkerPtr> workers;
   workers.reserve(members.size());
   for (const WorkerPtr& w : members) {
     if (w->routable()) workers.push_back(w);
   }
-  return Assemble(std::move(workers), std::move(ring), std::move(leg_in_flight));
+  return workers;
+}
+
+}  // namespace
+
+std::shared_ptr<const CandidateSet> CandidateSet::Build(
+    absl::Span<const WorkerPtr> members, std::shared_ptr<const HashRing> ring,
+    std::shared_ptr<std::atomic<int64_t>> leg_in_flight) {
+  std::shared_ptr<RingCell> cell;
+  if (ring != nullptr) {
+    cell = std::make_shared<RingCell>();
+    cell->ring = std::move(ring);
+  }
+  return Assemble(Routable(members), std::move(cell), std::move(leg_in_flight));
+}
+
+std::shared_ptr<const CandidateSet> CandidateSet::BuildWithLazyRing(
+    absl::Span<const WorkerPtr> members, RingFactory make_ring,
+    std::shared_ptr<std::atomic<int64_t>> leg_in_flight) {
+  std::shared_ptr<RingCell> cell;
+  if (make_ring) {
+    cell = std::make_shared<RingCell>();
+    cell->make = std::move(make_ring);
+  }
+  return Assemble(Routable(members), std::move(cell), std::move(leg_in_flight));
+}
+
+const std::shared_ptr<const HashRing>& CandidateSet::shared_ring() const {
+  static const std::shared_ptr<const HashRing> kNoRing;
+  if (ring_ == nullptr) return kNoRing;
+  RingCell& cell = *ring_;
+  std::call_once(cell.once, [&cell] {
+    if (cell.make) cell.ring = cell.make();
+    cell.make = nullptr;  // frees what it captured (a copy of the members)
+  });
+  return cell.ring;
 }
 
 std::shared_ptr<const CandidateSet> CandidateSet::Without(
@@ -95,7 +138,7 @@ std::shared_ptr<const CandidateSet> CandidateSet::Without(
 }
 
 std::shared_ptr<const CandidateSet> CandidateSet::Assemble(
-    std::vector<WorkerPtr> workers, std::shared_ptr<const HashRing> ring,
+    std::vector<WorkerPtr> workers, std::shared_ptr<RingCell> ring,
     std::shared_ptr<std::atomic<int64_t>> leg_in_flight) {
   std::shared_ptr<CandidateSet> set(new CandidateSet());
   set->workers_ = std::move(workers);

@@ -49,11 +49,16 @@ std::shared_ptr<const ModelView> ModelPool::BuildView() {
     Leg& leg = legs_[i];
     const uint32_t vnodes = leg.policy->ring_virtual_nodes();
     if (vnodes == 0 || leg.members.empty()) {
-      leg.ring.reset();
+      view->legs[i] = CandidateSet::Build(leg.members, nullptr, leg.in_flight);
     } else {
-      leg.ring = HashRing::Update(std::move(leg.ring), leg.members, vnodes);
+      // Made by the first selection on this view that needs it.
+      auto make_ring = [latest = leg.latest_ring, members = leg.members, vnodes] {
+        std::shared_ptr<const HashRing> ring = HashRing::Update(latest->load(), members, vnodes);
+        latest->store(ring);
+        return ring;
+      };
+      view->legs[i] = CandidateSet::BuildWithLazyRing(leg.members, std::move(make_ring), leg.in_flight);
     }
-    view->legs[i] = CandidateSet::Build(leg.members, leg.ring, leg.in_flight);
     view->members[i] = leg.members.size();
     ModelView::Unavailable& why = view->unavailable[i];
     for (const WorkerPtr& w : leg.members) {

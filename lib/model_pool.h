@@ -80,8 +80,11 @@ class ModelPool : public std::enable_shared_from_this<ModelPool> {
 
   // ModelPool::BuildView()
   //
-  // The current immutable snapshot. Each leg's ring is updated incrementally
-  // (and shared unchanged when only health or weights changed).
+  // The current immutable snapshot. Each leg's ring is made lazily, by the
+  // first selection that needs it, as an incremental update of the last ring
+  // made for that leg (shared unchanged when only health or weights
+  // changed): publishing costs no ring work, so adding N workers one at a
+  // time is not O(N x ring).
   std::shared_ptr<const ModelView> BuildView();
 
  private:
@@ -89,7 +92,10 @@ class ModelPool : public std::enable_shared_from_this<ModelPool> {
     PolicyPtr policy;
     std::vector<WorkerPtr> members;  // ordered by id
     std::shared_ptr<std::atomic<int64_t>> in_flight = std::make_shared<std::atomic<int64_t>>(0);
-    std::shared_ptr<const HashRing> ring;
+    // The last ring made for this leg, the base of the next incremental
+    // update (written by whichever selection makes a ring).
+    std::shared_ptr<std::atomic<std::shared_ptr<const HashRing>>> latest_ring =
+        std::make_shared<std::atomic<std::shared_ptr<const HashRing>>>();
   };
   static size_t Index(WorkerType t) { return static_cast<size_t>(t); }
 

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -398,6 +399,31 @@ TEST_F(PickOnRingTest, NoRingOrNoCandidatesIsNullopt) {
   EXPECT_EQ(PickOnRing(*Candidates(workers_, /*with_ring=*/false), 1, 1.25, &skips_),
             std::nullopt);
   EXPECT_EQ(PickOnRing(*CandidateSet::Build({}, ring_, leg_), 1, 1.25, &skips_), std::nullopt);
+}
+
+// The router's sets make their ring on first use, once, from any thread,
+// and share it with the sets derived from them: registering workers costs
+// no ring work until a hashed selection needs one.
+TEST_F(PickOnRingTest, LazyRingIsMadeOnceOnFirstUseAndShared) {
+  std::atomic<int> made{0};
+  auto set = CandidateSet::BuildWithLazyRing(
+      workers_,
+      [&] {
+        made.fetch_add(1);
+        return ring_;
+      },
+      leg_);
+  auto derived = set->Without({workers_[0]->id()});
+  EXPECT_EQ(made.load(), 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] { EXPECT_EQ((t % 2 == 0 ? set : derived)->ring(), ring_.get()); });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(made.load(), 1);
+  EXPECT_EQ(set->shared_ring(), ring_);
+  // No factory: no ring.
+  EXPECT_EQ(CandidateSet::BuildWithLazyRing(workers_, nullptr, leg_)->ring(), nullptr);
 }
 
 TEST_F(PickOnRingTest, UnloadedPicksTheRingOwner) {

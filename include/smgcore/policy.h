@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -39,7 +40,11 @@ class HashRing;  // lib/policies/consistent_hash/hash_ring.h
 // precomputed so that a selection does no per-request work proportional to
 // the fleet: a weighted rotation for round robin, an id index, and
 // (for the hashing policies) a ring over every worker of the leg. Built by
-// the router on each registry change; thread-safe to read.
+// the router on each registry change; thread-safe to read. The router's
+// sets build their ring lazily, on the first ring() call: registering a
+// fleet one worker at a time then costs no ring work per registration, and
+// the first hashed selection afterwards builds one ring for the final
+// membership.
 class CandidateSet {
  public:
   // CandidateSet::Build()
@@ -48,6 +53,19 @@ class CandidateSet {
   // routable ones (Worker::routable()) become the candidates. `ring`: the leg's hash ring, or null.
   static std::shared_ptr<const CandidateSet> Build(
       absl::Span<const WorkerPtr> members, std::shared_ptr<const HashRing> ring,
+      std::shared_ptr<std::atomic<int64_t>> leg_in_flight);
+
+  // CandidateSet::RingFactory
+  //
+  // Makes the leg's ring; called at most once per set (and the sets derived
+  // from it with Without()), by the first ring() call, from any thread.
+  using RingFactory = std::function<std::shared_ptr<const HashRing>()>;
+
+  // CandidateSet::BuildWithLazyRing()
+  //
+  // Build(), with the ring made by `make_ring` when first needed.
+  static std::shared_ptr<const CandidateSet> BuildWithLazyRing(
+      absl::Span<const WorkerPtr> members, RingFactory make_ring,
       std::shared_ptr<std::atomic<int64_t>> leg_in_flight);
 
   // CandidateSet::Without()
@@ -92,10 +110,10 @@ class CandidateSet {
   //
   // The hash ring over every worker of the leg (healthy or not, so a health
   // flip moves only that worker's keys), or null when the leg's policy did
-  // not ask for one.
-  const HashRing* ring() const { return ring_.get(); }
+  // not ask for one. Thread-safe; the first call may build the ring.
+  const HashRing* ring() const { return shared_ring().get(); }
   // CandidateSet::shared_ring()
-  const std::shared_ptr<const HashRing>& shared_ring() const { return ring_; }
+  const std::shared_ptr<const HashRing>& shared_ring() const;
 
   // CandidateSet::leg_in_flight()
   //
@@ -106,14 +124,16 @@ class CandidateSet {
 
  private:
   CandidateSet() = default;
+  // The ring, made once (candidate_set.cc); shared with derived sets.
+  struct RingCell;
   static std::shared_ptr<const CandidateSet> Assemble(
-      std::vector<WorkerPtr> workers, std::shared_ptr<const HashRing> ring,
+      std::vector<WorkerPtr> workers, std::shared_ptr<RingCell> ring,
       std::shared_ptr<std::atomic<int64_t>> leg_in_flight);
 
   std::vector<WorkerPtr> workers_;
   std::vector<uint32_t> weighted_rotation_;
   absl::flat_hash_map<WorkerId, uint32_t> index_;
-  std::shared_ptr<const HashRing> ring_;
+  std::shared_ptr<RingCell> ring_;  // null: no ring
   std::shared_ptr<std::atomic<int64_t>> leg_in_flight_;
 };
 
