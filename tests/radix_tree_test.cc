@@ -781,6 +781,52 @@ TEST(RadixTreeMemoryTest, SharedPrefixWorkload) {
   EXPECT_TREE_OK(token_tree);
 }
 
+// A node with thousands of children (every conversation of a trace under one
+// shared first block): eviction removes children oldest first, i.e. from the
+// front of the sorted child array, leaving tombstones that later inserts
+// reuse and compaction drops. The structure stays valid throughout, and
+// whatever was inserted since the last eviction is matched in full.
+TEST(RadixTreeEvictionTest, WideFanOutEvictsFromTheFrontAndReusesSlots) {
+  for (size_t page : {size_t{1}, size_t{2}}) {
+    TokenTree tree(Unbounded(page));
+    std::mt19937_64 rng(5);
+    uint32_t next_id = 1;
+    auto make_key = [&] {
+      Tokens key = {0, 0};  // the shared first block
+      for (int i = 0; i < 4; ++i) key.push_back(next_id++);
+      return key;
+    };
+    for (int round = 0; round < 6; ++round) {
+      std::vector<Tokens> fresh;
+      for (int i = 0; i < 700; ++i) {
+        fresh.push_back(make_key());
+        tree.Insert(fresh.back(), static_cast<TenantId>(1 + rng() % 4));
+      }
+      // Re-insert a few older ids (they land between tombstones).
+      for (int i = 0; i < 50; ++i) {
+        Tokens key = {0, 0, static_cast<uint32_t>(1 + rng() % next_id), 7, 7, 7};
+        tree.Insert(key, 2);
+        fresh.push_back(key);
+      }
+      EXPECT_TREE_OK(tree);
+      for (const Tokens& key : fresh) ASSERT_EQ(tree.Match(key).matched_units, key.size() / page * page);
+      // Evict most of it in steps: front removals, compactions, shrinks.
+      for (size_t target : {tree.stored_units() * 3 / 4, tree.stored_units() / 3, size_t{200}}) {
+        tree.EvictTo(target);
+        EXPECT_TREE_OK(tree);
+        EXPECT_LE(tree.stored_units(), target);
+      }
+      if (round % 2 == 1) {
+        tree.RemoveTenant(3);
+        EXPECT_TREE_OK(tree);
+      }
+    }
+    tree.EvictTo(0);
+    EXPECT_EQ(tree.node_count(), 0u);
+    EXPECT_TREE_OK(tree);
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Concurrency: bounded, no sleeps; the invariants hold afterwards.
 

@@ -1,8 +1,9 @@
 // Internal: the node layout of smg::RadixTree (smgcore/radix_tree.h).
 //
 // One allocation per node: the `Node` header followed by its edge, inline.
-// Sizes on LP64: 88 bytes of header (+ the edge), an optional child block of
-// `child_cap * (8 + sizeof(Unit))` bytes and, for nodes with two or more
+// Sizes on LP64: 96 bytes of header (+ the edge), an optional child block of
+// `child_cap * (8 + sizeof(Unit))` bytes (large child arrays may hold
+// tombstones, see `child_dead`) and, for nodes with two or more
 // owners, an owner array of `owner_cap * 16` bytes. The first owner lives in
 // the header. Leaves reuse the child-block pointer's space for their links
 // in the eviction queue.
@@ -82,10 +83,17 @@ struct Node {
   uint64_t tick;  // last use (LoadTick/StoreTick)
   size_t edge_off;
   size_t edge_len;
-  uint32_t child_count;
-  uint32_t child_cap;  // 0: no child block; the node is a leaf
+  uint32_t child_count;  // slots in use, children and tombstones
+  uint32_t child_cap;    // 0: no child block; the node is a leaf
   uint32_t owner_count;
   uint32_t owner_cap;  // 1: inline; > 1: heap array, sorted by tenant
+  // Child slots holding a tombstone (a null pointer that keeps its first
+  // unit, so the array stays sorted): removing a child from a large array
+  // (kTombstoneMinChildren slots or more) leaves one instead of shifting the
+  // array, and the array is compacted once tombstones outnumber children.
+  // A node under a hot shared prefix can have many thousands of children,
+  // and eviction removes them oldest first, i.e. from the front.
+  uint32_t child_dead;
   Link link;
   Owners owners;
 
@@ -103,6 +111,7 @@ struct Node {
   Unit* edge() { return buffer() + edge_off; }
   const Unit* edge() const { return buffer() + edge_off; }
   bool is_leaf() const { return child_cap == 0; }
+  uint32_t live_children() const { return child_count - child_dead; }
 
   Owner* owner_data() { return owner_cap == 1 ? &owners.one : owners.many; }
   const Owner* owner_data() const { return owner_cap == 1 ? &owners.one : owners.many; }
@@ -110,6 +119,11 @@ struct Node {
   Node** child_ptrs() const { return static_cast<Node**>(link.children); }
   Unit* child_firsts() const { return reinterpret_cast<Unit*>(child_ptrs() + child_cap); }
 };
+
+// kTombstoneMinChildren
+//
+// Child arrays of at least this many slots remove children by tombstoning.
+inline constexpr uint32_t kTombstoneMinChildren = 32;
 
 // MismatchUnits()
 //

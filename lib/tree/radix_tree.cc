@@ -149,6 +149,7 @@ class TreeCore {
   void CopyOwners(const NodeT* from, NodeT* to) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RemoveOwnerAt(NodeT* node, int index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ResizeChildren(NodeT* node, uint32_t cap) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CompactChildren(NodeT* node) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   uint32_t ChildSlot(const NodeT* parent, const NodeT* child) const;
   void SetOnlyChild(NodeT* parent, NodeT* child) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void AttachChild(NodeT* parent, NodeT* child) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -224,7 +225,9 @@ TreeCore<Unit>::~TreeCore() {
     stack.pop_back();
     if (!node->is_leaf()) {
       NodeT** ptrs = node->child_ptrs();
-      stack.insert(stack.end(), ptrs, ptrs + node->child_count);
+      for (uint32_t i = 0; i < node->child_count; ++i) {
+        if (ptrs[i] != nullptr) stack.push_back(ptrs[i]);
+      }
       ::operator delete(node->link.children);
     }
     if (node->owner_cap > 1) ::operator delete(node->owners.many);
@@ -245,6 +248,7 @@ Node<Unit>* TreeCore<Unit>::FindChild(const NodeT* node, const Unit* key) const 
   // first token, so the whole first page decides.
   for (; i < count && firsts[i] == key[0]; ++i) {
     NodeT* child = node->child_ptrs()[i];
+    if (child == nullptr) continue;  // a tombstone
     if (page_ == 1 || std::memcmp(child->edge(), key, page_ * sizeof(Unit)) == 0) return child;
   }
   return nullptr;
@@ -345,6 +349,7 @@ Node<Unit>* TreeCore<Unit>::AllocNode(size_t units) {
   node->parent = nullptr;
   node->tick = 0;
   node->edge_off = 0;
+  node->child_dead = 0;
   node->edge_len = units;
   node->child_count = 0;
   node->child_cap = 0;
@@ -389,6 +394,7 @@ void TreeCore<Unit>::FreeChildBlock(NodeT* node) {
     SubFrom(node_bytes_, NodeT::ChildBlockBytes(node->child_cap));
     node->child_cap = 0;
     node->child_count = 0;
+    node->child_dead = 0;
     node->link.leaf = {nullptr, nullptr, 0};
   }
 }
@@ -458,21 +464,50 @@ void TreeCore<Unit>::RemoveOwnerAt(NodeT* node, int index) {
 // ----------------------------------------------------------------------------
 // Child arrays: Node*[cap] then Unit[cap] (first units), sorted by first unit.
 
+// Moves the children (not the tombstones) to a new block of `cap` slots.
 template <typename Unit>
 void TreeCore<Unit>::ResizeChildren(NodeT* node, uint32_t cap) {
-  const uint32_t count = node->child_count;
   void* block = ::operator new(NodeT::ChildBlockBytes(cap));
   NodeT** ptrs = static_cast<NodeT**>(block);
   Unit* firsts = reinterpret_cast<Unit*>(ptrs + cap);
-  if (count > 0) {
-    std::memcpy(ptrs, node->child_ptrs(), count * sizeof(NodeT*));
-    std::memcpy(firsts, node->child_firsts(), count * sizeof(Unit));
+  uint32_t count = 0;
+  if (!node->is_leaf()) {
+    NodeT* const* old_ptrs = node->child_ptrs();
+    const Unit* old_firsts = node->child_firsts();
+    if (node->child_dead == 0) {
+      count = node->child_count;
+      std::memcpy(ptrs, old_ptrs, count * sizeof(NodeT*));
+      std::memcpy(firsts, old_firsts, count * sizeof(Unit));
+    } else {
+      for (uint32_t i = 0; i < node->child_count; ++i) {
+        if (old_ptrs[i] == nullptr) continue;
+        ptrs[count] = old_ptrs[i];
+        firsts[count] = old_firsts[i];
+        ++count;
+      }
+    }
   }
   FreeChildBlock(node);
   node->link.children = block;
   node->child_cap = cap;
   node->child_count = count;
   AddTo(node_bytes_, NodeT::ChildBlockBytes(cap));
+}
+
+// Drops the tombstones of `node`'s child array in place.
+template <typename Unit>
+void TreeCore<Unit>::CompactChildren(NodeT* node) {
+  NodeT** ptrs = node->child_ptrs();
+  Unit* firsts = node->child_firsts();
+  uint32_t kept = 0;
+  for (uint32_t i = 0; i < node->child_count; ++i) {
+    if (ptrs[i] == nullptr) continue;
+    ptrs[kept] = ptrs[i];
+    firsts[kept] = firsts[i];
+    ++kept;
+  }
+  node->child_count = kept;
+  node->child_dead = 0;
 }
 
 template <typename Unit>
@@ -500,13 +535,28 @@ void TreeCore<Unit>::AttachChild(NodeT* parent, NodeT* child) {
     if (parent != root_) QueueUnlink(parent);  // no longer a leaf
     ResizeChildren(parent, 1);
   } else if (parent->child_count == parent->child_cap) {
-    ResizeChildren(parent, parent->child_cap * 2);
+    if (parent->child_dead > 0) {
+      CompactChildren(parent);
+    } else {
+      ResizeChildren(parent, parent->child_cap * 2);
+    }
   }
   NodeT** ptrs = parent->child_ptrs();
   Unit* firsts = parent->child_firsts();
   const uint32_t count = parent->child_count;
   const Unit first = child->edge()[0];
   const uint32_t i = static_cast<uint32_t>(std::upper_bound(firsts, firsts + count, first) - firsts);
+  // A tombstone right before or at the insertion point can take the child
+  // without shifting: firsts[i - 1] <= first < firsts[i] keeps the order.
+  for (const uint32_t slot : {i - 1, i}) {
+    if (parent->child_dead > 0 && slot < count && ptrs[slot] == nullptr) {
+      ptrs[slot] = child;
+      firsts[slot] = first;
+      --parent->child_dead;
+      child->parent = parent;
+      return;
+    }
+  }
   std::memmove(ptrs + i + 1, ptrs + i, (count - i) * sizeof(NodeT*));
   std::memmove(firsts + i + 1, firsts + i, (count - i) * sizeof(Unit));
   ptrs[i] = child;
@@ -521,15 +571,25 @@ bool TreeCore<Unit>::DetachChild(NodeT* parent, NodeT* child) {
   NodeT** ptrs = parent->child_ptrs();
   Unit* firsts = parent->child_firsts();
   const uint32_t count = parent->child_count;
-  std::memmove(ptrs + i, ptrs + i + 1, (count - i - 1) * sizeof(NodeT*));
-  std::memmove(firsts + i, firsts + i + 1, (count - i - 1) * sizeof(Unit));
-  parent->child_count = count - 1;
-  if (parent->child_count == 0) {
+  if (i + 1 == count) {
+    parent->child_count = count - 1;  // the last slot: nothing to shift
+  } else if (count >= kTombstoneMinChildren) {
+    ptrs[i] = nullptr;  // keeps firsts[i]: the array stays sorted
+    ++parent->child_dead;
+  } else {
+    std::memmove(ptrs + i, ptrs + i + 1, (count - i - 1) * sizeof(NodeT*));
+    std::memmove(firsts + i, firsts + i + 1, (count - i - 1) * sizeof(Unit));
+    parent->child_count = count - 1;
+  }
+  const uint32_t live = parent->live_children();
+  if (live == 0) {
     FreeChildBlock(parent);
     return parent != root_;
   }
-  if (parent->child_cap >= 8 && parent->child_count <= parent->child_cap / 4) {
-    ResizeChildren(parent, parent->child_cap / 2);
+  if (parent->child_cap >= 8 && live <= parent->child_cap / 4) {
+    ResizeChildren(parent, parent->child_cap / 2);  // drops the tombstones too
+  } else if (parent->child_dead > live) {
+    CompactChildren(parent);  // amortized: after as many removals as it moves
   }
   return false;
 }
@@ -611,6 +671,7 @@ Node<Unit>* TreeCore<Unit>::Relocate(NodeT* node) {
   moved->parent = node->parent;
   moved->tick = node->tick;
   moved->child_count = node->child_count;
+  moved->child_dead = node->child_dead;
   moved->child_cap = node->child_cap;
   moved->owner_count = node->owner_count;
   moved->owner_cap = node->owner_cap;
@@ -620,7 +681,9 @@ Node<Unit>* TreeCore<Unit>::Relocate(NodeT* node) {
     QueueTakeOver(moved);
   } else {
     NodeT** ptrs = moved->child_ptrs();
-    for (uint32_t i = 0; i < moved->child_count; ++i) ptrs[i]->parent = moved;
+    for (uint32_t i = 0; i < moved->child_count; ++i) {
+      if (ptrs[i] != nullptr) ptrs[i]->parent = moved;
+    }
   }
   ReplaceChild(moved->parent, node, moved);
   FreeShell(node);  // its owner array and child block now belong to `moved`
@@ -631,7 +694,8 @@ Node<Unit>* TreeCore<Unit>::Relocate(NodeT* node) {
 // tenant removal, the boundary between them no longer means anything).
 template <typename Unit>
 void TreeCore<Unit>::TryMerge(NodeT* node) {
-  if (node == root_ || node->child_count != 1) return;
+  if (node == root_ || node->is_leaf() || node->live_children() != 1) return;
+  if (node->child_dead > 0) CompactChildren(node);
   NodeT* child = node->child_ptrs()[0];
   if (child->owner_count != node->owner_count) return;
   const Owner* a = node->owner_data();
@@ -647,6 +711,7 @@ void TreeCore<Unit>::TryMerge(NodeT* node) {
   merged->tick = std::max(node->tick, child->tick);
   // The lower node's owners, children and queue position move over.
   merged->child_count = child->child_count;
+  merged->child_dead = child->child_dead;
   merged->child_cap = child->child_cap;
   merged->owner_count = child->owner_count;
   merged->owner_cap = child->owner_cap;
@@ -656,7 +721,9 @@ void TreeCore<Unit>::TryMerge(NodeT* node) {
     QueueTakeOver(merged);
   } else {
     NodeT** ptrs = merged->child_ptrs();
-    for (uint32_t i = 0; i < merged->child_count; ++i) ptrs[i]->parent = merged;
+    for (uint32_t i = 0; i < merged->child_count; ++i) {
+      if (ptrs[i] != nullptr) ptrs[i]->parent = merged;
+    }
   }
   ReplaceChild(node->parent, node, merged);
   FreeChildBlock(node);
@@ -676,7 +743,9 @@ void TreeCore<Unit>::FreeSubtree(NodeT* top) {
       QueueUnlink(node);
     } else {
       NodeT** ptrs = node->child_ptrs();
-      stack.insert(stack.end(), ptrs, ptrs + node->child_count);
+      for (uint32_t i = 0; i < node->child_count; ++i) {
+        if (ptrs[i] != nullptr) stack.push_back(ptrs[i]);
+      }
       FreeChildBlock(node);
     }
     SubFrom(stored_units_, node->edge_len);
@@ -837,7 +906,7 @@ void TreeCore<Unit>::RemoveTenant(TenantId tenant) {
     if (node->is_leaf()) return;
     NodeT** ptrs = node->child_ptrs();
     for (uint32_t i = 0; i < node->child_count; ++i) {
-      if (FindOwner(ptrs[i], tenant) >= 0) stack.push_back(ptrs[i]);
+      if (ptrs[i] != nullptr && FindOwner(ptrs[i], tenant) >= 0) stack.push_back(ptrs[i]);
     }
   };
   push_owned_children(root_);
@@ -981,27 +1050,36 @@ absl::Status TreeCore<Unit>::CheckInvariants() const {
       if (node->is_leaf()) leaves.insert(node);
     }
     if (node->is_leaf()) {
-      if (node->child_count != 0) return absl::InternalError("leaf with a child count");
+      if (node->child_count != 0 || node->child_dead != 0) {
+        return absl::InternalError("leaf with a child count");
+      }
       continue;
     }
-    if (node->child_count == 0 || node->child_count > node->child_cap) {
+    if (node->live_children() == 0 || node->child_dead > node->child_count ||
+        node->child_count > node->child_cap) {
       return absl::InternalError("child array size/capacity mismatch");
     }
     const NodeT* const* ptrs = node->child_ptrs();
     const Unit* firsts = node->child_firsts();
+    uint32_t tombstones = 0;
     for (uint32_t i = 0; i < node->child_count; ++i) {
+      if (i > 0 && firsts[i - 1] > firsts[i]) return absl::InternalError("children not sorted");
       const NodeT* child = ptrs[i];
+      if (child == nullptr) {
+        ++tombstones;
+        continue;
+      }
       if (child->parent != node) return absl::InternalError("wrong parent pointer");
       if (firsts[i] != child->edge()[0]) return absl::InternalError("stale first unit");
-      if (i > 0 && firsts[i - 1] > firsts[i]) return absl::InternalError("children not sorted");
       for (uint32_t j = 0; j < i; ++j) {
-        if (firsts[j] == firsts[i] &&
+        if (ptrs[j] != nullptr && firsts[j] == firsts[i] &&
             std::memcmp(ptrs[j]->edge(), child->edge(), page_ * sizeof(Unit)) == 0) {
           return absl::InternalError("two children share a first page");
         }
       }
       stack.push_back(child);
     }
+    if (tombstones != node->child_dead) return absl::InternalError("tombstone count mismatch");
   }
   size_t queued = 0;
   const NodeT* prev = nullptr;
