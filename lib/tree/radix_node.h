@@ -61,7 +61,9 @@ static_assert(sizeof(Owner) == 16);
 // A tree node. The root has an empty edge and no owners; every other node
 // has a non-empty, page-aligned edge and at least one owner. Units
 // [0, edge_off) of the inline buffer are dead (left by a split that copied
-// the head out); the invariant edge_off <= edge_len bounds that waste.
+// the head out), and so are the `tail_dead` units after the edge (left by a
+// split that copied the tail out); the invariant
+// edge_off + tail_dead <= edge_len bounds that waste.
 template <typename Unit>
 struct Node {
   // Links in the eviction queue; valid while the node is a non-root leaf.
@@ -94,6 +96,8 @@ struct Node {
   // A node under a hot shared prefix can have many thousands of children,
   // and eviction removes them oldest first, i.e. from the front.
   uint32_t child_dead;
+  // Dead units after the edge in the inline buffer (see above).
+  uint32_t tail_dead;
   Link link;
   Owners owners;
 
@@ -108,6 +112,10 @@ struct Node {
   const Unit* buffer() const {
     return reinterpret_cast<const Unit*>(reinterpret_cast<const char*>(this) + sizeof(Node));
   }
+  // Node::buffer_units()
+  //
+  // Units the inline buffer was allocated with.
+  size_t buffer_units() const { return edge_off + edge_len + tail_dead; }
   Unit* edge() { return buffer() + edge_off; }
   const Unit* edge() const { return buffer() + edge_off; }
   bool is_leaf() const { return child_cap == 0; }

@@ -39,12 +39,16 @@
 // current tick; else evict it. A node that becomes a leaf because a tenant
 // removal freed its children is queued at the head (it was in use).
 //
-// Splits: the new upper node takes a copy of the edge's head (units the key
-// matched); the old node keeps its buffer and only advances `edge_off`, and
-// is relocated to a tight allocation when its dead head outgrows its live
-// edge (which is then shorter than the head). So a split copies less than
-// twice the key's units, however long the edge, and a node's dead space
-// never exceeds its live edge.
+// Splits. Usually a new upper node takes a copy of the edge's head (the
+// units the key matched) and the old node keeps its buffer, only advancing
+// `edge_off`; it is relocated to a tight allocation when its dead head
+// outgrows its live edge. So a split copies less than twice the key's units
+// and a node's dead head never exceeds its live edge. When the tail is short
+// (a long shared system prompt split just after its end, where the questions
+// begin), the split copies the tail instead: a new lower node takes a copy
+// of it with the old node's children, owners (copied) and queue position,
+// and the old node becomes the upper one with a dead tail (`tail_dead`),
+// which is kept within 1/kMaxDeadTailFraction of its edge.
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
@@ -67,6 +71,10 @@
 namespace smg {
 namespace radix_internal {
 namespace {
+
+// A split may leave a node a dead tail of at most 1/kMaxDeadTailFraction of
+// its edge (see "Splits" above).
+constexpr size_t kMaxDeadTailFraction = 8;
 
 // How many recent removals MatchAndInsert can check a decision against when
 // it re-takes the lock; more removals in between make it skip the insert.
@@ -350,6 +358,7 @@ Node<Unit>* TreeCore<Unit>::AllocNode(size_t units) {
   node->tick = 0;
   node->edge_off = 0;
   node->child_dead = 0;
+  node->tail_dead = 0;
   node->edge_len = units;
   node->child_count = 0;
   node->child_cap = 0;
@@ -371,7 +380,7 @@ Node<Unit>* TreeCore<Unit>::NewNode(const Unit* edge, size_t units) {
 
 template <typename Unit>
 void TreeCore<Unit>::FreeShell(NodeT* node) {
-  SubFrom(node_bytes_, NodeT::AllocBytes(node->edge_off + node->edge_len));
+  SubFrom(node_bytes_, NodeT::AllocBytes(node->buffer_units()));
   SubFrom(node_count_, 1);
   ++frees_;
   ::operator delete(node);
@@ -521,7 +530,8 @@ uint32_t TreeCore<Unit>::ChildSlot(const NodeT* parent, const NodeT* child) cons
 
 template <typename Unit>
 void TreeCore<Unit>::SetOnlyChild(NodeT* parent, NodeT* child) {
-  // `parent` is new: a leaf that was never queued.
+  // `parent` has no children and is not queued: a new node, or a split node
+  // whose children and queue position moved down to `child`.
   ResizeChildren(parent, 1);
   parent->child_ptrs()[0] = child;
   parent->child_firsts()[0] = child->edge()[0];
@@ -653,15 +663,49 @@ void TreeCore<Unit>::QueueTakeOver(NodeT* node) {
 // only child.
 template <typename Unit>
 Node<Unit>* TreeCore<Unit>::Split(NodeT* node, size_t units) {
-  NodeT* upper = NewNode(node->edge(), units);
-  upper->tick = node->tick;
-  CopyOwners(node, upper);
-  ReplaceChild(node->parent, node, upper);  // before node's edge moves
-  node->edge_off += units;
-  node->edge_len -= units;
-  SetOnlyChild(upper, node);
-  if (node->edge_off > node->edge_len) Relocate(node);
-  return upper;
+  const size_t tail = node->edge_len - units;
+  // Copying the tail also moves the children over (a parent pointer each),
+  // and leaves the tail dead in this node's buffer: only when that is cheap
+  // and the node's dead tail stays within an eighth of its edge.
+  const size_t dead_tail = size_t{node->tail_dead} + tail;
+  const bool copy_tail = tail * sizeof(Unit) + 16 * size_t{node->child_count} < units * sizeof(Unit) &&
+                         dead_tail <= units / kMaxDeadTailFraction && dead_tail <= UINT32_MAX;
+  if (!copy_tail) {
+    NodeT* upper = NewNode(node->edge(), units);
+    upper->tick = node->tick;
+    CopyOwners(node, upper);
+    ReplaceChild(node->parent, node, upper);  // before node's edge moves
+    node->edge_off += units;
+    node->edge_len -= units;
+    SetOnlyChild(upper, node);
+    if (node->edge_off + node->tail_dead > node->edge_len) Relocate(node);
+    return upper;
+  }
+  NodeT* lower = NewNode(node->edge() + units, tail);
+  lower->tick = node->tick;
+  CopyOwners(node, lower);
+  // The children (or the queue position of a leaf) move down to `lower`.
+  lower->child_count = node->child_count;
+  lower->child_dead = node->child_dead;
+  lower->child_cap = node->child_cap;
+  lower->link = node->link;
+  if (lower->is_leaf()) {
+    QueueTakeOver(lower);
+  } else {
+    NodeT** ptrs = lower->child_ptrs();
+    for (uint32_t i = 0; i < lower->child_count; ++i) {
+      if (ptrs[i] != nullptr) ptrs[i]->parent = lower;
+    }
+  }
+  node->child_count = 0;
+  node->child_dead = 0;
+  node->child_cap = 0;
+  node->link.leaf = {nullptr, nullptr, 0};
+  node->edge_len = units;
+  node->tail_dead += static_cast<uint32_t>(tail);
+  SetOnlyChild(node, lower);
+  if (node->edge_off + node->tail_dead > node->edge_len) return Relocate(node);
+  return node;
 }
 
 // Moves `node` (not the root) to a tight allocation; returns the new node.
@@ -1023,7 +1067,7 @@ absl::Status TreeCore<Unit>::CheckInvariants() const {
   while (!stack.empty()) {
     const NodeT* node = stack.back();
     stack.pop_back();
-    bytes += NodeT::AllocBytes(node->edge_off + node->edge_len) + NodeT::ChildBlockBytes(node->child_cap) +
+    bytes += NodeT::AllocBytes(node->buffer_units()) + NodeT::ChildBlockBytes(node->child_cap) +
              (node->owner_cap > 1 ? node->owner_cap * sizeof(Owner) : 0);
     if (node != root_) {
       ++nodes;
@@ -1031,7 +1075,9 @@ absl::Status TreeCore<Unit>::CheckInvariants() const {
       if (node->edge_len == 0 || node->edge_len % page_ != 0) {
         return absl::InternalError(absl::StrCat("edge of ", node->edge_len, " units, page ", page_));
       }
-      if (node->edge_off > node->edge_len) return absl::InternalError("dead head larger than the edge");
+      if (node->edge_off + node->tail_dead > node->edge_len) {
+        return absl::InternalError("dead units outnumber the edge");
+      }
       if (node->owner_count == 0) return absl::InternalError("node without owners");
       if (node->owner_count > node->owner_cap || (node->owner_cap > 1 && node->owner_count < 2)) {
         return absl::InternalError("owner array size/capacity mismatch");
