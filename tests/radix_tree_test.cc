@@ -235,6 +235,33 @@ TEST(RadixTreeTest, OwnersMostRecentlyUsedFirst) {
   EXPECT_TREE_OK(tree);
 }
 
+// Repeated prompts take the read-only fast path, which refreshes an owner
+// only where it is not already the latest: the order must still follow
+// every use.
+TEST(RadixTreeTest, RepeatedPromptsKeepOwnersMostRecentlyUsedFirst) {
+  TextTree tree(Unbounded());
+  tree.Insert(TextKey("shared prompt"), 1);
+  tree.Insert(TextKey("shared prompt"), 2);
+  tree.Insert(TextKey("shared"), 3);  // splits: "shared" has owners 1, 2, 3
+  std::vector<TenantId> order = {3, 2, 1};  // the expected order at "shared"
+  auto use = [&order](TenantId t) {
+    order.erase(std::find(order.begin(), order.end(), t));
+    order.insert(order.begin(), t);
+  };
+  EXPECT_EQ(Owners(tree.Match(TextKey("shared"))), order);
+  for (TenantId t : {1u, 1u, 2u, 1u, 2u, 2u, 3u, 3u, 1u}) {
+    auto r = tree.MatchAndInsert(TextKey(t == 3 ? "shared" : "shared prompt"),
+                                 [t](const PrefixMatch&) { return t; });
+    EXPECT_EQ(r.chosen, t);
+    use(t);
+    EXPECT_EQ(Owners(tree.Match(TextKey("shared"))), order) << "after a use by " << t;
+    if (t != 3) {
+      EXPECT_THAT(Owners(tree.Match(TextKey("shared prompt"))), ElementsAre(t, t == 1 ? 2u : 1u));
+    }
+  }
+  EXPECT_TREE_OK(tree);
+}
+
 TEST(RadixTreeTest, MatchAndInsertCallsChooseOnceAndMayReadStats) {
   TextTree tree(Unbounded());
   tree.Insert(TextKey("system prompt A"), 1);
@@ -666,6 +693,25 @@ TEST(RadixTreeEvictionTest, RecentlyUsedPathsSurvive) {
   for (int i : {2, 3, 4}) EXPECT_EQ(tree.Match(TextKey(keys[i])).matched_units, 6u) << i;
   for (int i : {5, 6, 7, 8, 9}) EXPECT_EQ(tree.Match(TextKey(keys[i])).matched_units, 100u) << i;
   EXPECT_EQ(tree.tenant_units(2), 100u);
+  EXPECT_TREE_OK(tree);
+}
+
+// A leaf given a second chance is requeued with its last-use tick; a match
+// right after that eviction, with no insert in between, is still a use.
+TEST(RadixTreeEvictionTest, UseRightAfterSecondChanceCounts) {
+  TextTree tree(Unbounded());
+  tree.Insert(TextKey("apple"), 1);
+  tree.Insert(TextKey("berry"), 1);
+  tree.Insert(TextKey("cocoa"), 1);
+  tree.Match(TextKey("apple"));
+  tree.Match(TextKey("berry"));
+  // Apple and berry get second chances (berry ends at the old end), cocoa goes.
+  EXPECT_EQ(tree.EvictTo(10), 5u);
+  tree.Match(TextKey("apple"));
+  // Apple was used since it was requeued, berry was not.
+  EXPECT_EQ(tree.EvictTo(5), 5u);
+  EXPECT_EQ(tree.Match(TextKey("apple")).matched_units, 5u);
+  EXPECT_EQ(tree.Match(TextKey("berry")).matched_units, 0u);
   EXPECT_TREE_OK(tree);
 }
 

@@ -124,6 +124,7 @@ struct RunResult {
   size_t stored_units = 0;
   size_t nodes = 0;
   size_t evicted_units = 0;
+  size_t evict_examined = 0;
   size_t rss_growth = 0;
   size_t minor_faults = 0;
 };
@@ -158,6 +159,7 @@ RunResult RunOnce(const Flags& flags, const RequestSet<Unit>& requests, const Re
   run.stored_units = tree.stored_units();
   run.nodes = tree.node_count();
   run.evicted_units = tree.evicted_units_total();
+  run.evict_examined = tree.eviction_examined_total();
   return run;
 }
 
@@ -205,9 +207,9 @@ int Run(const Flags& flags, RequestSet<Unit> requests) {
   if (flags.replay.budget_units > 0) {
     const double evict_ns = r.evict_seconds * 1e9 / static_cast<double>(r.requests);
     absl::StrAppendFormat(&line,
-                          " budget_units=%d evict_calls=%d evicted_units=%d evict_ns_per_request=%.1f "
+                          " budget_units=%d evict_calls=%d evicted_units=%d evict_examined=%d evict_ns_per_request=%.1f "
                           "evict_share=%.4f peak_stored_units=%d peak_tree_bytes=%d",
-                          flags.replay.budget_units, r.evict_calls, best.evicted_units, evict_ns,
+                          flags.replay.budget_units, r.evict_calls, best.evicted_units, best.evict_examined, evict_ns,
                           evict_ns / ns_per_request, r.peak_stored_units, r.peak_tree_bytes);
   }
   if (best.floor.has_value()) {

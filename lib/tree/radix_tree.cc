@@ -28,7 +28,15 @@
 //
 // Recency. A per-tree tick counter: writers take a fresh tick, a match uses
 // "current + 1" without incrementing (no shared counter write per match),
-// which is newer than every tick handed out so far.
+// which is newer than every tick handed out so far. Node ticks only serve
+// eviction ("used since queued"), and eviction and tenant removal advance
+// the clock before requeueing, so "current + 1" is always a use. Owner ticks
+// order a node's owners, so a repeated prompt (the read-only fast path) takes
+// a fresh tick only for nodes where its tenant is not already the latest
+// owner: in the steady state of a replayed workload a repeated prompt writes
+// nothing shared (no counter, no tick), and two routing threads do not
+// bounce the hot nodes' cache lines between them. The owner order is the
+// same as if every use took a fresh tick.
 //
 // Eviction queue. Every non-root leaf is in one intrusive doubly-linked queue
 // (head = young end, tail = old end) with the tick it was queued with. A
@@ -75,6 +83,10 @@ namespace {
 // A split may leave a node a dead tail of at most 1/kMaxDeadTailFraction of
 // its edge (see "Splits" above).
 constexpr size_t kMaxDeadTailFraction = 8;
+
+// Owner lists up to this long are scanned to skip refreshing an owner tick
+// that is already the node's latest (see TouchOwnerPath).
+constexpr uint32_t kMaxOwnersChecked = 8;
 
 // How many recent removals MatchAndInsert can check a decision against when
 // it re-takes the lock; more removals in between make it skip the insert.
@@ -143,8 +155,13 @@ class TreeCore {
   static int FindOwner(const NodeT* node, TenantId tenant);
   // Raises the node ticks from `deepest` up to (not including) the root.
   static void TouchPath(NodeT* deepest, uint64_t tick);
-  // Same, plus `tenant`'s owner tick on every node (it must own `deepest`).
-  static void TouchOwnerPath(NodeT* deepest, TenantId tenant, uint64_t tick);
+  // Records a use by `tenant` (it must own `deepest`) of the path from
+  // `deepest` up: node ticks are raised to UseTick(), and `tenant` becomes
+  // the most recent owner of every node on it (see "Recency" above).
+  void TouchOwnerPath(NodeT* deepest, TenantId tenant) const;
+  // Whether owner `i` of `node` has a tick above every other owner's, so
+  // that refreshing it would not change the node's owner order.
+  static bool IsLatestOwner(const NodeT* node, int i);
 
   // --- Writes: callers hold mu_ exclusively. ---
   NodeT* AllocNode(size_t units) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -324,11 +341,29 @@ void TreeCore<Unit>::TouchPath(NodeT* deepest, uint64_t tick) {
 }
 
 template <typename Unit>
-void TreeCore<Unit>::TouchOwnerPath(NodeT* deepest, TenantId tenant, uint64_t tick) {
+bool TreeCore<Unit>::IsLatestOwner(const NodeT* node, int i) {
+  const uint32_t count = node->owner_count;
+  if (count == 1) return true;
+  // Checking costs a load per owner; past a few owners, a store is cheaper.
+  if (count > kMaxOwnersChecked) return false;
+  const Owner* owners = node->owner_data();
+  const uint64_t mine = LoadTick(owners[i].tick);
+  for (uint32_t j = 0; j < count; ++j) {
+    if (j != static_cast<uint32_t>(i) && LoadTick(owners[j].tick) >= mine) return false;
+  }
+  return true;
+}
+
+template <typename Unit>
+void TreeCore<Unit>::TouchOwnerPath(NodeT* deepest, TenantId tenant) const {
+  const uint64_t use = UseTick();
+  uint64_t fresh = 0;  // a new tick, taken only when some owner order changes
   for (NodeT* node = deepest; node->parent != nullptr; node = node->parent) {
-    RaiseTick(node->tick, tick);
+    RaiseTick(node->tick, use);
     const int i = FindOwner(node, tenant);
-    if (i >= 0) RaiseTick(node->owner_data()[i].tick, tick);  // always owned (prefix-closed)
+    if (i < 0 || IsLatestOwner(node, i)) continue;  // always owned (prefix-closed)
+    if (fresh == 0) fresh = clock_.fetch_add(1, std::memory_order_relaxed) + 1;
+    RaiseTick(node->owner_data()[i].tick, fresh);
   }
 }
 
@@ -863,7 +898,7 @@ void TreeCore<Unit>::Insert(absl::Span<const Unit> key, TenantId tenant) {
     ReaderLock lock(&mu_);
     d = Descend(key.data(), units);
     if (d.matched == units && FindOwner(d.deepest, tenant) >= 0) {
-      TouchOwnerPath(d.deepest, tenant, NextTick());
+      TouchOwnerPath(d.deepest, tenant);
       return;
     }
     seen_frees = frees_;
@@ -911,7 +946,7 @@ typename TreeCore<Unit>::Result TreeCore<Unit>::MatchAndInsert(
     result.chosen = choose(result.match);
     if (result.chosen == kNoTenant || units == 0) return result;
     if (d.matched == units && FindOwner(d.deepest, result.chosen) >= 0) {
-      TouchOwnerPath(d.deepest, result.chosen, NextTick());
+      TouchOwnerPath(d.deepest, result.chosen);
       return result;
     }
   }
@@ -936,6 +971,7 @@ template <typename Unit>
 void TreeCore<Unit>::RemoveTenant(TenantId tenant) {
   if (tenant == kNoTenant) return;
   WriterLock lock(&mu_);
+  NextTick();  // as in eviction: later uses of requeued parents count
   ++removals_;
   removed_ring_[removals_ % kRemovedRing] = tenant;
   {
@@ -1003,6 +1039,9 @@ size_t TreeCore<Unit>::EvictLeaf(NodeT* leaf) {
 
 template <typename Unit>
 size_t TreeCore<Unit>::EvictToLocked(size_t target_units) {
+  // Every tick a leaf can be requeued with is now at most the clock, so a
+  // use after this eviction (UseTick, clock + 1) counts as a use.
+  NextTick();
   size_t evicted = 0;
   while (stored_units() > target_units && queue_tail_ != nullptr) {
     NodeT* leaf = queue_tail_;
