@@ -421,6 +421,9 @@ TEST_F(RouterTest, RemovedWorkersAreNeverSelectedAfterRemoval) {
       }
     };
     std::thread a(route, 0), b(route, 1);
+    // Churn only once routing runs: on a loaded machine the churn could
+    // otherwise finish before either routing thread is scheduled.
+    while (selections.load() < 2) std::this_thread::yield();
     for (int i = 0; i < kChurn; ++i) {
       const WorkerId id = Add(*r, Spec("http://churn:" + std::to_string(i + 1)));
       // No ASSERT here: returning early would leave the routing threads running.
