@@ -259,7 +259,6 @@ class Worker {
 
   std::atomic<uint32_t> weight_;
   std::atomic<WorkerHealth> health_;
-  std::atomic<bool> removed_{false};
   CircuitBreaker breaker_;
   const FailureClassifier classifier_;
   const std::shared_ptr<WorkerEvents> events_;
@@ -281,6 +280,10 @@ class Worker {
   // prefill or decode), for policies that bound load against the mean. Set
   // once by the router before the worker is published.
   std::shared_ptr<std::atomic<int64_t>> leg_in_flight_;
+  // Read with in_flight_ by every load scan (cache_aware samples 32
+  // candidates per request in large fleets): on the same line, one cache
+  // miss per sampled worker instead of two.
+  std::atomic<bool> removed_{false};
 };
 
 // WorkerPtr
