@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "convert.h"
 #include "errors.h"
+#include "fast_call.h"
 #include "module.h"
 
 namespace py = pybind11;
@@ -51,6 +52,53 @@ std::string DecisionRepr(const PyDecision& d) {
   return absl::StrCat(out, ", finished=", t.finished() ? "True" : "False", ")");
 }
 
+const FastSignature& FinishSignature() {
+  using K = FastParam::Kind;
+  static const FastSignature* const signature = new FastSignature(
+      "finish", {{"status", K::kPositionalOrKeyword, "None"},
+                 {"decode_status", K::kKeywordOnly, "None"}});
+  return *signature;
+}
+
+// Decision.finish(status=None, *, decode_status=None)
+py::object DecisionFinish(PyDecision& d, py::handle, const py::handle* args) {
+  const Outcome outcome =
+      Given(args[0]) ? ParseOutcome(args[0], "status") : d.status().value_or(Outcome::Ok());
+  const Outcome decode = Given(args[1]) ? ParseOutcome(args[1], "decode_status")
+                                        : d.decode_status().value_or(outcome);
+  d.Finish(outcome, decode);
+  return py::none();
+}
+
+const FastSignature& EnterSignature() {
+  static const FastSignature* const signature = new FastSignature("__enter__", {});
+  return *signature;
+}
+
+// Decision.__enter__(): the decision itself.
+py::object DecisionEnter(PyDecision&, py::handle self, const py::handle*) {
+  return py::reinterpret_borrow<py::object>(self);
+}
+
+const FastSignature& ExitSignature() {
+  using K = FastParam::Kind;
+  static const FastSignature* const signature = new FastSignature(
+      "__exit__", {{"exc_type", K::kPositionalOnly, nullptr},
+                   {"exc_value", K::kPositionalOnly, nullptr},
+                   {"traceback", K::kPositionalOnly, nullptr}});
+  return *signature;
+}
+
+// Decision.__exit__(exc_type, exc_value, traceback): never suppresses.
+py::object DecisionExit(PyDecision& d, py::handle, const py::handle* args) {
+  if (!d.ticket().finished()) {
+    const Outcome outcome =
+        d.status().value_or(ExitOutcome(py::reinterpret_borrow<py::object>(args[0])));
+    d.Finish(outcome, d.decode_status().value_or(outcome));
+  }
+  return py::bool_(false);
+}
+
 }  // namespace
 
 void PyDecision::Finish(Outcome outcome, Outcome decode_outcome) {
@@ -59,14 +107,14 @@ void PyDecision::Finish(Outcome outcome, Outcome decode_outcome) {
 }
 
 void RegisterDecision(py::module_& m) {
-  py::class_<PyDecision>(
+  py::class_<PyDecision> cls(
       m, "Decision",
       "The worker(s) chosen for one request, with the request counted in flight until the "
       "decision is finished: finish(status), or leave a `with` block (status set on the "
       "decision, else 200 without an exception, \"transport_error\" for an Exception, "
       "\"cancelled\" for a BaseException such as asyncio.CancelledError). Dropped "
-      "unfinished, it finishes as \"cancelled\". Not thread-safe.")
-      .def_property_readonly(
+      "unfinished, it finishes as \"cancelled\". Not thread-safe.");
+  cls.def_property_readonly(
           "worker", [](const PyDecision& d) { return d.ticket().worker_ptr(); },
           "The chosen worker; in PD mode the prefill worker.")
       .def_property_readonly(
@@ -127,20 +175,6 @@ void RegisterDecision(py::module_& m) {
           "outcome", [](const PyDecision& d) { return OutcomeOrNone(d.outcome()); },
           "The outcome the decision finished with (None until finished through it).")
       .def(
-          "finish",
-          [](PyDecision& d, const std::optional<StatusArg>& status,
-             const std::optional<StatusArg>& decode_status) {
-            const Outcome outcome =
-                status ? ParseOutcome(status->obj, "status") : d.status().value_or(Outcome::Ok());
-            const Outcome decode = decode_status ? ParseOutcome(decode_status->obj, "decode_status")
-                                                 : d.decode_status().value_or(outcome);
-            d.Finish(outcome, decode);
-          },
-          py::arg("status") = py::none(), py::kw_only(), py::arg("decode_status") = py::none(),
-          "Ends the request: takes it off the worker's load and records the outcome in its "
-          "circuit breaker. `status` defaults to the status set on the decision, else 200; "
-          "`decode_status` (PD) to `status`. FailedPrecondition if already finished.")
-      .def(
           "settle_tokens",
           [](PyDecision& d, const py::int_& actual_tokens) {
             ThrowIfError(
@@ -149,18 +183,17 @@ void RegisterDecision(py::module_& m) {
           py::arg("actual_tokens"),
           "With tenant limits: charges the tenant the tokens actually used instead of the "
           "estimate. Once; FailedPrecondition the second time. A no-op without tenant limits.")
-      .def("__enter__", [](py::object self) { return self; })
-      .def(
-          "__exit__",
-          [](PyDecision& d, const py::object& exc_type, const py::object& /*exc*/,
-             const py::object& /*traceback*/) {
-            if (d.ticket().finished()) return false;
-            const Outcome outcome = d.status().value_or(ExitOutcome(exc_type));
-            d.Finish(outcome, d.decode_status().value_or(outcome));
-            return false;
-          },
-          py::arg("exc_type"), py::arg("exc_value"), py::arg("traceback"))
       .def("__repr__", &DecisionRepr);
+
+  // The per-request calls, outside pybind11's dispatcher (fast_call.h).
+  DefFast<PyDecision, &DecisionFinish, &FinishSignature>(
+      cls,
+      "Ends the request: takes it off the worker's load and records the outcome in its "
+      "circuit breaker. `status` defaults to the status set on the decision, else 200; "
+      "`decode_status` (PD) to `status`. FailedPrecondition if already finished.");
+  DefFast<PyDecision, &DecisionEnter, &EnterSignature>(cls, "Returns the decision.");
+  DefFast<PyDecision, &DecisionExit, &ExitSignature>(
+      cls, "Finishes the decision unless it is finished: see the class documentation.");
 }
 
 }  // namespace smg::python

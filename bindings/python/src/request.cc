@@ -1,7 +1,6 @@
 #include "request.h"
 
 #include <cstring>
-#include <iterator>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -23,9 +22,6 @@ bool IsUint32Format(const Py_buffer& view) {
   return (std::strcmp(f, "I") == 0 || std::strcmp(f, "L") == 0);
 }
 
-// Whether an optional argument was given.
-bool Given(py::handle h) { return h && !h.is_none(); }
-
 // A str or bytes argument as bytes.
 absl::string_view BytesArg(py::handle h, const char* name) {
   if (PyUnicode_Check(h.ptr())) return Utf8View(h, name);
@@ -44,51 +40,18 @@ absl::string_view TextArg(py::handle h, const char* name) {
 
 }  // namespace
 
-SelectArgs ParseSelectArgs(PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
-  // Interned once: keyword names in calls are interned constants, so the
-  // match is a pointer comparison.
-  static PyObject* const* const names = [] {
-    static PyObject* interned[std::size(kSelectArgNames)];
-    for (size_t i = 0; i < std::size(kSelectArgNames); ++i) {
-      interned[i] = PyUnicode_InternFromString(kSelectArgNames[i]);
-      if (interned[i] == nullptr) throw py::error_already_set();
-    }
-    return interned;
-  }();
-  if (nargs != 0) {
-    throw py::type_error("select() takes keyword arguments only (text=..., tokens=..., model=...)");
-  }
-  SelectArgs out;
-  py::handle* fields[] = {&out.text,    &out.tokens, &out.model,            &out.routing_key,
-                          &out.headers, &out.tenant, &out.estimated_tokens, &out.exclude_workers};
-  static_assert(std::size(fields) == std::size(kSelectArgNames));
-  const Py_ssize_t n = kwnames != nullptr ? PyTuple_GET_SIZE(kwnames) : 0;
-  for (Py_ssize_t i = 0; i < n; ++i) {
-    PyObject* key = PyTuple_GET_ITEM(kwnames, i);
-    size_t j = 0;
-    while (j < std::size(kSelectArgNames) && key != names[j]) ++j;
-    if (j == std::size(kSelectArgNames)) {  // not interned: compare the text
-      j = 0;
-      while (j < std::size(kSelectArgNames) && PyUnicode_Compare(key, names[j]) != 0) ++j;
-      if (PyErr_Occurred()) throw py::error_already_set();
-    }
-    if (j == std::size(kSelectArgNames)) {
-      throw py::type_error(absl::StrCat("select() got an unexpected keyword argument '",
-                                        py::str(key).cast<std::string>(), "'"));
-    }
-    *fields[j] = args[i];
-  }
-  return out;
-}
-
-std::string SelectDocstring(const char* doc) {
-  std::string text = "select($self, /, *";
-  for (const char* name : kSelectArgNames) {
-    absl::StrAppend(&text, ", ", name,
-                    absl::string_view(name) == "estimated_tokens" ? "=0" : "=None");
-  }
-  absl::StrAppend(&text, ")\n--\n\n", doc);
-  return text;
+const FastSignature& SelectSignature() {
+  using K = FastParam::Kind;
+  static const FastSignature* const signature = new FastSignature(
+      "select", {{"text", K::kKeywordOnly, "None"},
+                 {"tokens", K::kKeywordOnly, "None"},
+                 {"model", K::kKeywordOnly, "None"},
+                 {"routing_key", K::kKeywordOnly, "None"},
+                 {"headers", K::kKeywordOnly, "None"},
+                 {"tenant", K::kKeywordOnly, "None"},
+                 {"estimated_tokens", K::kKeywordOnly, "0"},
+                 {"exclude_workers", K::kKeywordOnly, "None"}});
+  return *signature;
 }
 
 PreparedRequest::PreparedRequest(const SelectArgs& args) {

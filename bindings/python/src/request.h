@@ -15,11 +15,10 @@
 
 #include <cstdint>
 #include <optional>
-#include <string>
 #include <vector>
 
 #include "convert.h"
-#include "errors.h"
+#include "fast_call.h"
 #include "smgcore/request.h"
 
 namespace smg::python {
@@ -40,18 +39,17 @@ struct SelectArgs {
   pybind11::handle exclude_workers;
 };
 
-// SelectDocstring()
+// SelectSignature()
 //
-// `doc` behind select()'s signature line in CPython's __text_signature__
-// form.
-std::string SelectDocstring(const char* doc);
+// select()'s parameters, all keyword-only: SelectArgs' fields in order.
+const FastSignature& SelectSignature();
 
-// kSelectArgNames
+// ToSelectArgs()
 //
-// SelectArgs' fields in order, as Python keyword names.
-inline constexpr const char* kSelectArgNames[] = {
-    "text", "tokens", "model", "routing_key", "headers", "tenant", "estimated_tokens",
-    "exclude_workers"};
+// SelectArgs from the arguments parsed by SelectSignature().
+inline SelectArgs ToSelectArgs(const pybind11::handle* args) {
+  return SelectArgs{args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7]};
+}
 
 // kGilReleasePromptBytes / kGilReleasePromptTokens
 //
@@ -100,53 +98,6 @@ class PreparedRequest {
   std::vector<pybind11::object> header_refs_;
   std::vector<uint32_t> exclude_;
 };
-
-// ParseSelectArgs()
-//
-// SelectArgs from a METH_FASTCALL | METH_KEYWORDS call: keyword arguments
-// only, each at most once. TypeError otherwise.
-SelectArgs ParseSelectArgs(PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames);
-
-// SelectFn
-//
-// A select() implementation for `Self` (Router, RetryState): returns the
-// Decision.
-template <typename Self>
-using SelectFn = pybind11::object (*)(Self& self, const SelectArgs& args);
-
-// FastSelect()
-//
-// The CPython entry point of select(). select() is the one per-request
-// call, so it bypasses pybind11's dispatcher, which copies the keyword
-// dictionary and looks up every declared argument by a freshly built name:
-// several hundred nanoseconds of a per-request budget of 1.5 us.
-template <typename Self, SelectFn<Self> Fn>
-PyObject* FastSelect(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
-                     PyObject* kwnames) noexcept {
-  try {
-    const SelectArgs parsed = ParseSelectArgs(args, nargs, kwnames);
-    return Fn(pybind11::handle(self).cast<Self&>(), parsed).release().ptr();
-  } catch (...) {
-    RaiseCurrentException();
-    return nullptr;
-  }
-}
-
-// DefSelect()
-//
-// Installs FastSelect<Self, Fn> as method "select" of `cls`, with a
-// __text_signature__ (inspect.signature() works) and `doc`.
-template <typename Self, SelectFn<Self> Fn, typename Class>
-void DefSelect(Class& cls, const char* doc) {
-  static const std::string text = SelectDocstring(doc);
-  static PyMethodDef def = {
-      "select",
-      reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&FastSelect<Self, Fn>)),
-      METH_FASTCALL | METH_KEYWORDS, text.c_str()};
-  PyObject* descr = PyDescr_NewMethod(reinterpret_cast<PyTypeObject*>(cls.ptr()), &def);
-  if (descr == nullptr) throw pybind11::error_already_set();
-  cls.attr("select") = pybind11::reinterpret_steal<pybind11::object>(descr);
-}
 
 }  // namespace smg::python
 

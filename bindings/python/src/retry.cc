@@ -70,9 +70,9 @@ class PyRetryState {
 };
 
 // RetryState.select().
-py::object RetryStateSelect(PyRetryState& self, const SelectArgs& args) {
+py::object RetryStateSelect(PyRetryState& self, py::handle, const py::handle* args) {
   const PyRetryState::Use use(self);
-  const PreparedRequest prepared(args);
+  const PreparedRequest prepared(ToSelectArgs(args));
   absl::StatusOr<Ticket> ticket;
   if (prepared.ReleasesGil()) {
     py::gil_scoped_release nogil;
@@ -113,7 +113,7 @@ void RegisterRetry(py::module_& m) {
       "tried, finish() says whether and when to retry (the router's RetryOptions and retry "
       "budget). One request, one thread at a time.");
   cls.def(py::init<std::shared_ptr<PyRouter>>(), py::arg("router"));
-  DefSelect<PyRetryState, &RetryStateSelect>(
+  DefFast<PyRetryState, &RetryStateSelect, &SelectSignature>(
       cls,
       "Router.select() for the next attempt, excluding every worker tried so far. "
       "FailedPrecondition when the previous attempt's decision was not to retry, or when "

@@ -138,8 +138,8 @@ void RunWithoutGil(F&& f) {
 }
 
 // Router.select().
-py::object RouterSelect(PyRouter& self, const SelectArgs& args) {
-  const PreparedRequest prepared(args);
+py::object RouterSelect(PyRouter& self, py::handle, const py::handle* args) {
+  const PreparedRequest prepared(ToSelectArgs(args));
   absl::StatusOr<Ticket> ticket;
   if (prepared.ReleasesGil()) {
     py::gil_scoped_release nogil;
@@ -372,7 +372,7 @@ void RegisterRouter(py::module_& m) {
       "InvalidArgument for a negative or NaN load.");
 
   // --- Routing ----------------------------------------------------------
-  DefSelect<PyRouter, &RouterSelect>(
+  DefFast<PyRouter, &RouterSelect, &SelectSignature>(
       cls,
       "Chooses the worker(s) for a request and returns a Decision that counts it in flight "
       "until finished. `text`: the prompt (str, or bytes in any encoding); `tokens`: token "

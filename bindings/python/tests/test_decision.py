@@ -182,3 +182,23 @@ def test_settle_tokens_without_tenant_limits_is_a_no_op(router):
     with pytest.raises(smgcore.InvalidArgument):
         router.select().settle_tokens(-1)
     d.finish()
+
+
+def test_fast_method_argument_errors():
+    r, w = one_worker_router()
+    d = r.select()
+    with pytest.raises(TypeError, match="at most 1 positional argument"):
+        d.finish(200, 503)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'code'"):
+        d.finish(code=200)
+    with pytest.raises(TypeError, match="multiple values for argument 'status'"):
+        d.finish(200, status=200)
+    with pytest.raises(TypeError, match="missing required argument 'traceback'"):
+        d.__exit__(None, None)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'exc_type'"):
+        d.__exit__(exc_type=None, exc_value=None, traceback=None)
+    assert not d.finished
+    d.finish(status=200, decode_status=None)
+    assert d.outcome == 200
+    assert d.__enter__() is d
+    assert d.__exit__(None, None, None) is False
