@@ -33,7 +33,8 @@ smg_code_t CheckArray(const void* data, size_t len, size_t max, absl::string_vie
   return SMG_OK;
 }
 
-smg_code_t ToOutcome(int32_t value, absl::string_view what, Outcome* out, smg_error_t** err) {
+smg_code_t ToOutcomeSlow(int32_t value, absl::string_view what, Outcome* out,
+                         smg_error_t** err) {
   if (value >= 100 && value <= 599) {
     *out = Outcome::Status(value);
   } else if (value == SMG_OUTCOME_TRANSPORT_ERROR) {
@@ -98,8 +99,8 @@ smg_code_t ToWorkerSpec(const smg_worker_spec_t* spec, WorkerSpec* out, smg_erro
   return SMG_OK;
 }
 
-smg_code_t ToRouteRequest(const smg_request_t* request, RouteRequest* out, HeaderBuffer* headers,
-                          smg_error_t** err) {
+smg_code_t ToRouteRequestSlow(const smg_request_t* request, RouteRequest* out,
+                              HeaderBuffer* headers, smg_error_t** err) {
   if (request == nullptr) return InvalidArgument(err, "request is NULL");
   smg_code_t c = ToView(request->model, "request.model", &out->model, err);
   if (c == SMG_OK) c = ToView(request->text, "request.text", &out->text, err);

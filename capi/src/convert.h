@@ -44,7 +44,15 @@ smg_code_t CheckArray(const void* data, size_t len, size_t max, absl::string_vie
 //
 // An HTTP status in [100, 599], SMG_OUTCOME_TRANSPORT_ERROR or
 // SMG_OUTCOME_CANCELLED.
-smg_code_t ToOutcome(int32_t value, absl::string_view what, Outcome* out, smg_error_t** err);
+smg_code_t ToOutcomeSlow(int32_t value, absl::string_view what, Outcome* out, smg_error_t** err);
+inline smg_code_t ToOutcome(int32_t value, absl::string_view what, Outcome* out,
+                            smg_error_t** err) {
+  if (value >= 100 && value <= 599) {
+    *out = Outcome::Status(value);
+    return SMG_OK;
+  }
+  return ToOutcomeSlow(value, what, out, err);
+}
 
 // ToLabels()
 smg_code_t ToLabels(const smg_label_t* labels, size_t len, Labels* out, smg_error_t** err);
@@ -62,12 +70,42 @@ smg_code_t ToWorkerSpec(const smg_worker_spec_t* spec, WorkerSpec* out, smg_erro
 // differ in layout, so they are copied (into inline storage for up to 16).
 using HeaderBuffer = absl::InlinedVector<Header, 16>;
 
+// ToRouteRequestSlow()
+//
+// ToRouteRequest() for requests with headers, or with an argument that fails
+// its checks (the error names it).
+smg_code_t ToRouteRequestSlow(const smg_request_t* request, RouteRequest* out,
+                              HeaderBuffer* headers, smg_error_t** err);
+
 // ToRouteRequest()
 //
 // Views of `request`'s fields in `out`; headers go through `headers`, which
-// must outlive `out`.
-smg_code_t ToRouteRequest(const smg_request_t* request, RouteRequest* out, HeaderBuffer* headers,
-                          smg_error_t** err);
+// must outlive `out`. Inline for the common request (valid views, no
+// headers): it is on every selection.
+inline smg_code_t ToRouteRequest(const smg_request_t* request, RouteRequest* out,
+                                 HeaderBuffer* headers, smg_error_t** err) {
+  auto valid = [](smg_str_t s) {
+    return (s.data != nullptr || s.len == 0) && s.len <= SMG_MAX_INPUT_BYTES;
+  };
+  auto view = [](smg_str_t s) { return absl::string_view(s.data == nullptr ? "" : s.data, s.len); };
+  if (request == nullptr || request->headers_len != 0 || !valid(request->model) ||
+      !valid(request->text) || !valid(request->routing_key) || !valid(request->tenant) ||
+      (request->tokens == nullptr && request->tokens_len != 0) ||
+      request->tokens_len > SMG_MAX_INPUT_TOKENS ||
+      (request->exclude_workers == nullptr && request->exclude_workers_len != 0) ||
+      request->exclude_workers_len > SMG_MAX_LIST_LENGTH) {
+    return ToRouteRequestSlow(request, out, headers, err);
+  }
+  out->model = view(request->model);
+  out->text = view(request->text);
+  out->routing_key = view(request->routing_key);
+  out->tenant = view(request->tenant);
+  out->tokens = absl::Span<const uint32_t>(request->tokens, request->tokens_len);
+  out->exclude_workers =
+      absl::Span<const uint32_t>(request->exclude_workers, request->exclude_workers_len);
+  out->estimated_tokens = request->estimated_tokens;
+  return SMG_OK;
+}
 
 // Str()
 //

@@ -107,7 +107,18 @@ smg_code_t smg_ticket_settle_tokens(smg_ticket_t* ticket, uint64_t actual_tokens
 }
 
 smg_code_t smg_ticket_finish(smg_ticket_t* ticket, int32_t outcome, smg_error_t** err) {
-  return smg_ticket_finish_pd(ticket, outcome, outcome, err);
+  return Guarded(err, [&]() -> smg_code_t {
+    smg_code_t code = SMG_OK;
+    smg::Ticket* t = ActiveTicket(ticket, &code, err);
+    if (t == nullptr) return code;
+    smg::Outcome o = smg::Outcome::Cancelled();
+    if (smg_code_t c = smg::capi::ToOutcome(outcome, "outcome", &o, err); c != SMG_OK) return c;
+    // Finish() fails only on a finished ticket, which live storage never
+    // holds; the storage is emptied either way.
+    absl::Status s = t->Finish(o);
+    smg::capi::ClearTicket(ticket);
+    return s.ok() ? SMG_OK : FailStatus(err, s);
+  });
 }
 
 smg_code_t smg_ticket_finish_pd(smg_ticket_t* ticket, int32_t prefill_outcome,
