@@ -10,6 +10,7 @@ packages=(
   libabsl-dev libxxhash-dev libconcurrentqueue-dev libuv1-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   pybind11-dev python3 python3-dev python3-pytest python3-prometheus-client
+  golang-go
 )
 
 missing=()
