@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   pybind11-dev python3 python3-dev python3-pytest python3-prometheus-client
   python3-venv python3-pip python3-setuptools python3-wheel
+  golang-go
 )
 
 missing=()
