@@ -4,21 +4,6 @@
 // completions). The core calls these on whatever thread caused the event,
 // possibly one that released the GIL, and must never see an exception
 // unwind into it: callers take the GIL and run the Python part inside
-// WriteUnraisable()
-//
-// Reports the pending Python error through sys.unraisablehook, naming
-// `where`, and clears it.
-inline void WriteUnraisable(const char* where) noexcept {
-  PyObject* type = nullptr;
-  PyObject* value = nullptr;
-  PyObject* traceback = nullptr;
-  PyErr_Fetch(&type, &value, &traceback);
-  PyObject* context = PyUnicode_FromString(where);
-  PyErr_Restore(type, value, traceback);
-  PyErr_WriteUnraisable(context);
-  Py_XDECREF(context);
-}
-
 // CallPythonNoThrow(), which reports any exception through
 // sys.unraisablehook (as Python does for exceptions in __del__) and
 // swallows it.

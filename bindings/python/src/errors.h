@@ -2,13 +2,6 @@
 //
 // How C++ errors reach Python. Binding code throws `StatusError` (an
 // absl::Status in a C++ exception); a translator registered by
-// RaiseCurrentException()
-//
-// Sets the Python error for the exception being handled (call it in a
-// catch (...) block), through the same translators as pybind11's
-// dispatcher: for entry points that bypass it.
-void RaiseCurrentException() noexcept;
-
 // RegisterErrors() turns it into the smgcore.Error subclass for the status
 // code, with the C++ message:
 //
