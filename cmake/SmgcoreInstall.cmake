@@ -31,3 +31,18 @@ configure_file("${PROJECT_SOURCE_DIR}/cmake/smgcore.pc.in"
                "${PROJECT_BINARY_DIR}/smgcore.pc" @ONLY)
 install(FILES "${PROJECT_BINARY_DIR}/smgcore.pc"
         DESTINATION "${CMAKE_INSTALL_LIBDIR}/pkgconfig")
+
+# The C ABI: its header, libsmgcore_c.a (exported as smgcore::capi), the
+# shared library where it is built, and smgcore_c.pc.
+install(FILES "${PROJECT_SOURCE_DIR}/capi/include/smgcore/smgcore_c.h"
+        DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/smgcore")
+install(TARGETS smgcore_c EXPORT smgcoreTargets
+        ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}")
+if(TARGET smgcore_c_shared)
+  install(TARGETS smgcore_c_shared
+          LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}" NAMELINK_COMPONENT Development)
+endif()
+configure_file("${PROJECT_SOURCE_DIR}/cmake/smgcore_c.pc.in"
+               "${PROJECT_BINARY_DIR}/smgcore_c.pc" @ONLY)
+install(FILES "${PROJECT_BINARY_DIR}/smgcore_c.pc"
+        DESTINATION "${CMAKE_INSTALL_LIBDIR}/pkgconfig")

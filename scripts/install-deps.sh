@@ -10,6 +10,8 @@ packages=(
   libabsl-dev libxxhash-dev libconcurrentqueue-dev libuv1-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   pybind11-dev python3 python3-dev python3-pytest python3-prometheus-client
+  python3-venv python3-pip python3-setuptools python3-wheel
+  golang-go
 )
 
 missing=()

@@ -40,3 +40,21 @@ separate_arguments(pc_flags UNIX_COMMAND "${pc_flags}")
 separate_arguments(extra UNIX_COMMAND "${EXTRA_FLAGS}")
 run(c++ ${extra} "${SOURCE_DIR}/tests/install/consumer/main.cc" -o "${WORK_DIR}/pc-consumer" ${pc_flags})
 run("${WORK_DIR}/pc-consumer")
+
+# 3. The C ABI through smgcore_c.pc, as a C program: --static pulls the core
+#    and the C++ runtime, which a link against only libsmgcore_c.a needs; where
+#    the shared library is installed the linker takes it instead.
+foreach(f include/smgcore/smgcore_c.h lib/libsmgcore_c.a lib/pkgconfig/smgcore_c.pc)
+  if(NOT EXISTS "${prefix}/${f}")
+    message(FATAL_ERROR "install is missing ${f}")
+  endif()
+endforeach()
+execute_process(COMMAND pkg-config --cflags --libs --static smgcore_c OUTPUT_VARIABLE c_flags
+                RESULT_VARIABLE rc OUTPUT_STRIP_TRAILING_WHITESPACE)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "pkg-config smgcore_c failed")
+endif()
+separate_arguments(c_flags UNIX_COMMAND "${c_flags}")
+run(cc -std=c99 -pedantic -Werror ${extra} "${SOURCE_DIR}/tests/install/consumer/capi_main.c"
+    -o "${WORK_DIR}/c-consumer" ${c_flags} "-Wl,-rpath,${prefix}/lib")
+run("${WORK_DIR}/c-consumer")

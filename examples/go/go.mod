@@ -1,0 +1,3 @@
+module smgcore.example/smgcore
+
+go 1.19
