@@ -144,6 +144,16 @@ class TreeCore {
   absl::Status CheckInvariants() const ABSL_LOCKS_EXCLUDED(mu_, stats_mu_);
 
  private:
+  // A leaf for key[at, units), built before the exclusive lock is taken
+  // (allocation, first-touch page faults, copying the key's new tail): the
+  // exclusive section then only links it in. Used if the insert creates its
+  // leaf at `at` (always, unless another writer changed the path meanwhile);
+  // else freed.
+  struct PreparedLeaf {
+    NodeT* node = nullptr;
+    size_t at = 0;
+  };
+
   struct Descent {
     NodeT* deepest = nullptr;  // deepest node the key reaches into
     size_t matched = 0;        // units matched (page aligned)
@@ -173,6 +183,11 @@ class TreeCore {
   static bool IsLatestOwner(const NodeT* node, int i);
 
   // --- Writes: callers hold mu_ exclusively. ---
+  // A new node with an edge of `units` units, initialized but not yet
+  // counted in the statistics: needs no lock (see PreparedLeaf).
+  static NodeT* MakeNode(size_t units);
+  // Counts a node made by MakeNode in the statistics.
+  void Account(const NodeT* node) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   NodeT* AllocNode(size_t units) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   NodeT* NewNode(const Unit* edge, size_t units) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FreeShell(NodeT* node) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -200,8 +215,13 @@ class TreeCore {
   // Inserts key[0, units) for `tenant`, descending from `start`, which must be
   // the node at `start_units` on the key's path (the root and 0, or a
   // Descent's base for which BaseStillValid holds).
+  // `prepared` (may be empty) is used for the new leaf if it fits.
   void InsertLocked(const Unit* key, size_t units, TenantId tenant, uint64_t tick, NodeT* start,
-                    size_t start_units) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                    size_t start_units, PreparedLeaf& prepared) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The leaf an insert of key[0, units) after descent `d` would create.
+  static PreparedLeaf PrepareLeaf(const Unit* key, size_t units, const Descent& d);
+  // Frees a prepared leaf that was not used (it was never in the tree).
+  static void DiscardPrepared(PreparedLeaf& prepared);
   void MaybeEvictInline() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   size_t EvictToLocked(size_t target_units) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   size_t EvictLeaf(NodeT* leaf) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_, stats_mu_);
@@ -398,9 +418,8 @@ PrefixMatch TreeCore<Unit>::Match(absl::Span<const Unit> key) const {
 // Allocation and accounting.
 
 template <typename Unit>
-Node<Unit>* TreeCore<Unit>::AllocNode(size_t units) {
-  const size_t bytes = NodeT::AllocBytes(units);
-  NodeT* node = new (::operator new(bytes)) NodeT;
+Node<Unit>* TreeCore<Unit>::MakeNode(size_t units) {
+  NodeT* node = new (::operator new(NodeT::AllocBytes(units))) NodeT;
   node->parent = nullptr;
   node->tick = 0;
   node->edge_off = 0;
@@ -413,9 +432,37 @@ Node<Unit>* TreeCore<Unit>::AllocNode(size_t units) {
   node->owner_cap = 1;
   node->link.leaf = {nullptr, nullptr, 0};
   node->owners.one = Owner{kNoTenant, 0, 0};
-  AddTo(node_bytes_, bytes);
-  AddTo(node_count_, 1);
   return node;
+}
+
+template <typename Unit>
+void TreeCore<Unit>::Account(const NodeT* node) {
+  AddTo(node_bytes_, NodeT::AllocBytes(node->buffer_units()));
+  AddTo(node_count_, 1);
+}
+
+template <typename Unit>
+Node<Unit>* TreeCore<Unit>::AllocNode(size_t units) {
+  NodeT* node = MakeNode(units);
+  Account(node);
+  return node;
+}
+
+template <typename Unit>
+typename TreeCore<Unit>::PreparedLeaf TreeCore<Unit>::PrepareLeaf(const Unit* key, size_t units,
+                                                                  const Descent& d) {
+  PreparedLeaf prepared;
+  if (d.matched >= units) return prepared;
+  prepared.node = MakeNode(units - d.matched);
+  std::memcpy(prepared.node->buffer(), key + d.matched, (units - d.matched) * sizeof(Unit));
+  prepared.at = d.matched;
+  return prepared;
+}
+
+template <typename Unit>
+void TreeCore<Unit>::DiscardPrepared(PreparedLeaf& prepared) {
+  if (prepared.node != nullptr) ::operator delete(prepared.node);
+  prepared.node = nullptr;
 }
 
 template <typename Unit>
@@ -847,7 +894,7 @@ void TreeCore<Unit>::FreeSubtree(NodeT* top) {
 
 template <typename Unit>
 void TreeCore<Unit>::InsertLocked(const Unit* key, size_t units, TenantId tenant, uint64_t tick, NodeT* start,
-                                  size_t start_units) {
+                                  size_t start_units, PreparedLeaf& prepared) {
   size_t gained = 0;
   const uint64_t owner_tick = NextOwnerTick();
   // The path above `start` was matched already: own and stamp it.
@@ -867,7 +914,14 @@ void TreeCore<Unit>::InsertLocked(const Unit* key, size_t units, TenantId tenant
     NodeT* child = FindChild(node, key + pos);
     if (child == nullptr) {
       const size_t len = units - pos;
-      NodeT* leaf = NewNode(key + pos, len);
+      NodeT* leaf;
+      if (prepared.node != nullptr && prepared.at == pos) {
+        leaf = prepared.node;  // same units: key[pos, units)
+        prepared.node = nullptr;
+        Account(leaf);
+      } else {
+        leaf = NewNode(key + pos, len);
+      }
       leaf->tick = tick;
       AddOwner(leaf, tenant, owner_tick);
       AttachChild(node, leaf);
@@ -916,13 +970,15 @@ void TreeCore<Unit>::Insert(absl::Span<const Unit> key, TenantId tenant) {
     }
     seen_frees = frees_;
   }
+  PreparedLeaf prepared = PrepareLeaf(key.data(), units, d);  // no lock held
   WriterLock lock(&mu_);
   if (BaseStillValid(d, seen_frees)) {
     // Resume where the descent ended.
-    InsertLocked(key.data(), units, tenant, NextTick(), d.base, d.base_units);
+    InsertLocked(key.data(), units, tenant, NextTick(), d.base, d.base_units, prepared);
   } else {
-    InsertLocked(key.data(), units, tenant, NextTick(), root_, 0);
+    InsertLocked(key.data(), units, tenant, NextTick(), root_, 0, prepared);
   }
+  DiscardPrepared(prepared);
   MaybeEvictInline();
 }
 
@@ -963,16 +1019,21 @@ typename TreeCore<Unit>::Result TreeCore<Unit>::MatchAndInsert(
       return result;
     }
   }
+  PreparedLeaf prepared = PrepareLeaf(key.data(), units, d);  // no lock held
   WriterLock lock(&mu_);
   // The decision was made under the shared lock; if the chosen tenant was
   // removed since, do not bring it back.
-  if (removals_ != seen_removals && RemovedSince(seen_removals, result.chosen)) return result;
+  if (removals_ != seen_removals && RemovedSince(seen_removals, result.chosen)) {
+    DiscardPrepared(prepared);
+    return result;
+  }
   if (BaseStillValid(d, seen_frees)) {
     // One descent in all.
-    InsertLocked(key.data(), units, result.chosen, NextTick(), d.base, d.base_units);
+    InsertLocked(key.data(), units, result.chosen, NextTick(), d.base, d.base_units, prepared);
   } else {
-    InsertLocked(key.data(), units, result.chosen, NextTick(), root_, 0);
+    InsertLocked(key.data(), units, result.chosen, NextTick(), root_, 0, prepared);
   }
+  DiscardPrepared(prepared);
   MaybeEvictInline();
   return result;
 }
