@@ -22,6 +22,18 @@ using smg::capi::InvalidHandle;
 
 namespace {
 
+// The event a breaker or health transition of `w` is reported as; its
+// strings borrow the worker's, valid for the callback.
+template <typename State>
+smg_event_t TransitionEvent(uint8_t kind, const smg::Worker& w, State from, State to) {
+  return smg_event_t{.kind = kind,
+                     .from = static_cast<uint8_t>(from),
+                     .to = static_cast<uint8_t>(to),
+                     .worker_id = w.id(),
+                     .url = smg::capi::Str(w.url()),
+                     .model = smg::capi::Str(w.model())};
+}
+
 // The router's options with the C ABI's additions applied: the event
 // callback wrapped for both transition kinds.
 smg::RouterOptions EffectiveOptions(const smg::capi::RouterOptionsBox& box) {
@@ -31,22 +43,12 @@ smg::RouterOptions EffectiveOptions(const smg::capi::RouterOptionsBox& box) {
     void* const user_data = box.event_user_data;
     options.on_breaker_transition = [fn, user_data](const smg::Worker& w,
                                                     smg::BreakerTransition t) {
-      const smg_event_t event{.kind = SMG_EVENT_BREAKER,
-                              .from = static_cast<uint8_t>(t.from),
-                              .to = static_cast<uint8_t>(t.to),
-                              .worker_id = w.id(),
-                              .url = smg::capi::Str(w.url()),
-                              .model = smg::capi::Str(w.model())};
+      const smg_event_t event = TransitionEvent(SMG_EVENT_BREAKER, w, t.from, t.to);
       fn(user_data, &event);
     };
     options.on_health_transition = [fn, user_data](const smg::Worker& w,
                                                    smg::HealthTransition t) {
-      const smg_event_t event{.kind = SMG_EVENT_HEALTH,
-                              .from = static_cast<uint8_t>(t.from),
-                              .to = static_cast<uint8_t>(t.to),
-                              .worker_id = w.id(),
-                              .url = smg::capi::Str(w.url()),
-                              .model = smg::capi::Str(w.model())};
+      const smg_event_t event = TransitionEvent(SMG_EVENT_HEALTH, w, t.from, t.to);
       fn(user_data, &event);
     };
   }

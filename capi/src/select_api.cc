@@ -42,6 +42,23 @@ smg_code_t Deliver(absl::StatusOr<smg::Ticket> selected, smg_ticket_t* ticket,
   return SMG_OK;
 }
 
+// The body of both select calls: checks the ticket storage, converts the
+// request (its views and headers live for this call) and delivers what
+// `select(const RouteRequest&)` returns.
+template <typename SelectFn>
+smg_code_t ConvertAndSelect(const smg_request_t* request, smg_ticket_t* ticket,
+                            smg_selection_t* selection_out, smg_error_t** err,
+                            SelectFn&& select) {
+  if (smg_code_t c = CheckEmptyTicket(ticket, err); c != SMG_OK) return c;
+  smg::RouteRequest converted;
+  smg::capi::HeaderBuffer headers;
+  if (smg_code_t c = smg::capi::ToRouteRequest(request, &converted, &headers, err);
+      c != SMG_OK) {
+    return c;
+  }
+  return Deliver(select(converted), ticket, selection_out, err);
+}
+
 // Checks a ticket that is being finished.
 smg::Ticket* ActiveTicket(smg_ticket_t* ticket, smg_code_t* code, smg_error_t** err) {
   if (ticket == nullptr) {
@@ -72,14 +89,8 @@ smg_code_t smg_router_select(smg_router_t* router, const smg_request_t* request,
   return Guarded(err, [&]() -> smg_code_t {
     smg::capi::RouterBox* box = Get(router);
     if (box == nullptr) return InvalidHandle(err, "smg_router_t");
-    if (smg_code_t c = CheckEmptyTicket(ticket, err); c != SMG_OK) return c;
-    smg::RouteRequest converted;
-    smg::capi::HeaderBuffer headers;
-    if (smg_code_t c = smg::capi::ToRouteRequest(request, &converted, &headers, err);
-        c != SMG_OK) {
-      return c;
-    }
-    return Deliver(box->router->Select(converted), ticket, selection_out, err);
+    return ConvertAndSelect(request, ticket, selection_out, err,
+                            [box](const smg::RouteRequest& r) { return box->router->Select(r); });
   });
 }
 
@@ -166,14 +177,8 @@ smg_code_t smg_retry_select(smg_retry_t* retry, const smg_request_t* request,
   return Guarded(err, [&]() -> smg_code_t {
     smg::capi::RetryBox* box = Get(retry);
     if (box == nullptr) return InvalidHandle(err, "smg_retry_t");
-    if (smg_code_t c = CheckEmptyTicket(ticket, err); c != SMG_OK) return c;
-    smg::RouteRequest converted;
-    smg::capi::HeaderBuffer headers;
-    if (smg_code_t c = smg::capi::ToRouteRequest(request, &converted, &headers, err);
-        c != SMG_OK) {
-      return c;
-    }
-    return Deliver(box->state.Select(converted), ticket, selection_out, err);
+    return ConvertAndSelect(request, ticket, selection_out, err,
+                            [box](const smg::RouteRequest& r) { return box->state.Select(r); });
   });
 }
 
