@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_fleet.h"
 #include "benchmark/benchmark.h"
 #include "model_pool.h"
 #include "smgcore/router.h"
@@ -35,23 +36,11 @@ void BM_SnapshotRead(benchmark::State& state) {
 }
 BENCHMARK(BM_SnapshotRead)->Threads(1)->Threads(2)->UseRealTime();
 
-std::unique_ptr<Router> MakeRouter(int workers) {
-  RouterOptions options;
-  options.policies.policy.kind = PolicyKind::kRoundRobin;
-  std::unique_ptr<Router> router = *Router::Create(options);
-  for (int i = 0; i < workers; ++i) {
-    WorkerSpec spec;
-    spec.url = "http://10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ":30000";
-    if (!router->AddWorker(spec).ok()) std::abort();
-  }
-  return router;
-}
-
 // Ticket::Finish alone: a batch of tickets is selected untimed, then
 // finished timed (the pause is amortized over the batch).
 void BM_TicketFinish(benchmark::State& state) {
   constexpr int kBatch = 1024;
-  std::unique_ptr<Router> router = MakeRouter(static_cast<int>(state.range(0)));
+  std::unique_ptr<Router> router = bench::MakeFleetRouter(PolicyKind::kRoundRobin, static_cast<int>(state.range(0)));
   RouteRequest request{.text = "hello"};
   std::vector<Ticket> tickets;
   tickets.reserve(kBatch);

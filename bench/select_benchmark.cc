@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_fleet.h"
 #include "benchmark/benchmark.h"
 #include "policies/consistent_hash/hash_ring.h"
 #include "smgcore/policy.h"
@@ -26,20 +27,10 @@
 namespace smg {
 namespace {
 
-std::unique_ptr<Router> MakeRouter(PolicyKind kind, int workers) {
-  RouterOptions options;
-  options.policies.policy.kind = kind;
-  std::unique_ptr<Router> router = *Router::Create(options);
-  for (int i = 0; i < workers; ++i) {
-    WorkerSpec spec;
-    spec.url = "http://10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ":30000";
-    if (!router->AddWorker(spec).ok()) std::abort();
-  }
-  return router;
-}
+using bench::MakeFleetRouter;
 
 void BM_Select(benchmark::State& state, PolicyKind kind) {
-  std::unique_ptr<Router> router = MakeRouter(kind, static_cast<int>(state.range(0)));
+  std::unique_ptr<Router> router = MakeFleetRouter(kind, static_cast<int>(state.range(0)));
   const std::string prompt(1024, 'p');
   RouteRequest request{.text = prompt, .routing_key = "session-42"};
   for (auto _ : state) {
@@ -52,7 +43,7 @@ void BM_Select(benchmark::State& state, PolicyKind kind) {
 
 void BM_SelectOnly(benchmark::State& state, PolicyKind kind) {
   constexpr int kBatch = 256;
-  std::unique_ptr<Router> router = MakeRouter(kind, static_cast<int>(state.range(0)));
+  std::unique_ptr<Router> router = MakeFleetRouter(kind, static_cast<int>(state.range(0)));
   const std::string prompt(1024, 'p');
   RouteRequest request{.text = prompt, .routing_key = "session-42"};
   std::vector<Ticket> tickets;
@@ -72,7 +63,7 @@ void BM_SelectOnly(benchmark::State& state, PolicyKind kind) {
 }
 
 void BM_PolicySelect(benchmark::State& state, PolicyKind kind) {
-  std::unique_ptr<Router> router = MakeRouter(kind, static_cast<int>(state.range(0)));
+  std::unique_ptr<Router> router = MakeFleetRouter(kind, static_cast<int>(state.range(0)));
   std::vector<WorkerPtr> members = router->ListWorkers();
   std::sort(members.begin(), members.end(), [](const WorkerPtr& a, const WorkerPtr& b) { return a->id() < b->id(); });
   PolicyConfig config;
@@ -95,7 +86,7 @@ void BM_PolicySelect(benchmark::State& state, PolicyKind kind) {
 // snapshot). Timed once per size: the interesting number is the total.
 void BM_AddWorkers(benchmark::State& state, PolicyKind kind) {
   for (auto _ : state) {
-    std::unique_ptr<Router> router = MakeRouter(kind, static_cast<int>(state.range(0)));
+    std::unique_ptr<Router> router = MakeFleetRouter(kind, static_cast<int>(state.range(0)));
     benchmark::DoNotOptimize(router.get());
     state.PauseTiming();
     router.reset();

@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 
+#include "bench_fleet.h"
 #include "smgcore/router.h"
 
 namespace {
@@ -36,14 +37,7 @@ int main(int argc, char** argv) {
   const long runs = std::strtol(argv[4], nullptr, 10);
   if (!kind.ok() || workers < 1 || workers > 65536 || iterations < 1 || runs < 1) return Usage();
 
-  smg::RouterOptions options;
-  options.policies.policy.kind = *kind;
-  std::unique_ptr<smg::Router> router = *smg::Router::Create(options);
-  for (long i = 0; i < workers; ++i) {
-    smg::WorkerSpec spec;
-    spec.url = "http://10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ":30000";
-    if (!router->AddWorker(spec).ok()) return 1;
-  }
+  std::unique_ptr<smg::Router> router = smg::bench::MakeFleetRouter(*kind, static_cast<int>(workers));
   const std::string prompt(1024, 'p');
   const smg::RouteRequest request{.text = prompt, .routing_key = "session-42"};
 
