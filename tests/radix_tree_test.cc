@@ -828,11 +828,12 @@ TEST(RadixTreeMemoryTest, SharedPrefixWorkload) {
 }
 
 // A node with thousands of children (every conversation of a trace under one
-// shared first block): eviction removes children oldest first, i.e. from the
-// front of the sorted child array, leaving tombstones that later inserts
-// reuse and compaction drops. The structure stays valid throughout, and
-// whatever was inserted since the last eviction is matched in full.
-TEST(RadixTreeEvictionTest, WideFanOutEvictsFromTheFrontAndReusesSlots) {
+// shared first block): its children live in a hash table, which eviction
+// empties oldest first while later inserts land anywhere in key order; the
+// table grows, shrinks and turns back into a sorted array. The structure
+// stays valid throughout, and whatever was inserted since the last eviction
+// is matched in full.
+TEST(RadixTreeEvictionTest, WideFanOutEvictsOldestFirstAndInsertsAnywhere) {
   for (size_t page : {size_t{1}, size_t{2}}) {
     TokenTree tree(Unbounded(page));
     std::mt19937_64 rng(5);
@@ -848,7 +849,7 @@ TEST(RadixTreeEvictionTest, WideFanOutEvictsFromTheFrontAndReusesSlots) {
         fresh.push_back(make_key());
         tree.Insert(fresh.back(), static_cast<TenantId>(1 + rng() % 4));
       }
-      // Re-insert a few older ids (they land between tombstones).
+      // Re-insert a few older ids (in the middle of the key order).
       for (int i = 0; i < 50; ++i) {
         Tokens key = {0, 0, static_cast<uint32_t>(1 + rng() % next_id), 7, 7, 7};
         tree.Insert(key, 2);
@@ -871,6 +872,46 @@ TEST(RadixTreeEvictionTest, WideFanOutEvictsFromTheFrontAndReusesSlots) {
     EXPECT_EQ(tree.node_count(), 0u);
     EXPECT_TREE_OK(tree);
   }
+}
+
+// Children that share their first unit and differ later in their first page
+// (token pages below a common first token): a wide node finds each by its
+// whole page, through growth to thousands of children and back down to a
+// sorted array, with removals in every order.
+TEST(RadixTreeEvictionTest, WideFanOutOfChildrenSharingTheirFirstUnit) {
+  constexpr size_t kPage = 4;
+  constexpr uint32_t kChildren = 3000;
+  TokenTree tree(Unbounded(kPage));
+  auto key_of = [](uint32_t id) { return Tokens{1, 1, 1, 1, 9, id, id * 7, 3, 5, 5, 5, 5}; };
+  for (uint32_t id = 0; id < kChildren; ++id) tree.Insert(key_of(id), static_cast<TenantId>(1 + id % 3));
+  EXPECT_TREE_OK(tree);
+  for (uint32_t id = 0; id < kChildren; ++id) {
+    const PrefixMatch m = tree.Match(key_of(id));
+    ASSERT_EQ(m.matched_units, 12u) << id;
+    ASSERT_EQ(m.owners.front(), static_cast<TenantId>(1 + id % 3)) << id;
+  }
+  // A page that shares the first unit of every child but no child's page.
+  EXPECT_EQ(tree.Match(Tokens{1, 1, 1, 1, 9, kChildren, 0, 3}).matched_units, 4u);
+  // Removing a tenant empties a third of the slots, scattered over the table.
+  tree.RemoveTenant(2);
+  EXPECT_TREE_OK(tree);
+  for (uint32_t id = 0; id < kChildren; ++id) {
+    ASSERT_EQ(tree.Match(key_of(id)).matched_units, id % 3 == 1 ? 4u : 12u) << id;
+  }
+  // Eviction, oldest first, down through every table size to a few children.
+  for (size_t target = tree.stored_units(); target > 40; target = target * 2 / 3) {
+    tree.EvictTo(target);
+    EXPECT_TREE_OK(tree);
+  }
+  tree.EvictTo(40);  // the shared page and at most 4 children
+  EXPECT_TREE_OK(tree);
+  EXPECT_LE(tree.node_count(), 5u);
+  const uint32_t last = kChildren - 1;  // the newest survives
+  EXPECT_EQ(tree.Match(key_of(last)).matched_units, 12u);
+  // And it grows again from the sorted array.
+  for (uint32_t id = 0; id < 100; ++id) tree.Insert(key_of(kChildren + id), 3);
+  EXPECT_TREE_OK(tree);
+  for (uint32_t id = 0; id < 100; ++id) ASSERT_EQ(tree.Match(key_of(kChildren + id)).matched_units, 12u);
 }
 
 // ---------------------------------------------------------------------------

@@ -135,15 +135,18 @@ class TreeCore;  // lib/tree/radix_tree.cc
 // first look under the shared lock and finish there, without the exclusive
 // lock, when the tenant already owns the whole key (a repeated prompt).
 //
-// Costs: L is the key length in units. Match and Insert are O(L) plus a
-// binary search per node on the path (children are sorted arrays keyed by
-// the first unit of their edge), plus sorting the deepest node's owners by
-// recency (O(k log k) for k owners); no recursion anywhere, so keys of many
-// MiB and arbitrarily deep trees are fine.
+// Costs: L is the key length in units. Match and Insert are O(L) plus one
+// child lookup per node on the path (a binary search in a sorted array of at
+// most 32 children keyed by the first unit of their edge; wider nodes keep a
+// hash table of their children's first pages, so a node with many thousands
+// of children costs O(1) to search, extend and shrink), plus sorting the
+// deepest node's owners by recency (O(k log k) for k owners); no recursion
+// anywhere, so keys of many MiB and arbitrarily deep trees are fine.
 //
 // Memory: one allocation per node with the edge stored inline, a compact
-// sorted child array and a small owner array (16 bytes per owner, the first
-// one inline). `memory_bytes()` is the tree's own exact accounting of what it
+// child block (8 bytes of pointer + one unit per slot; a table is between
+// an eighth and a half full) and a small owner array (16 bytes per owner, the
+// first one inline). `memory_bytes()` is the tree's own exact accounting of what it
 // requested from the allocator (allocator headers and rounding excluded).
 template <typename Unit>
 class RadixTree {

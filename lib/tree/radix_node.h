@@ -2,8 +2,8 @@
 //
 // One allocation per node: the `Node` header followed by its edge, inline.
 // Sizes on LP64: 96 bytes of header (+ the edge), an optional child block of
-// `child_cap * (8 + sizeof(Unit))` bytes (large child arrays may hold
-// tombstones, see `child_dead`) and, for nodes with two or more
+// `child_cap * (8 + sizeof(Unit))` bytes (a sorted array, or a hash table
+// for wide nodes, see `Node::is_hashed`) and, for nodes with two or more
 // owners, an owner array of `owner_cap * 16` bytes. The first owner lives in
 // the header. Leaves reuse the child-block pointer's space for their links
 // in the eviction queue.
@@ -85,16 +85,14 @@ struct Node {
   uint64_t tick;  // last use (LoadTick/StoreTick)
   size_t edge_off;
   size_t edge_len;
-  uint32_t child_count;  // slots in use, children and tombstones
-  uint32_t child_cap;    // 0: no child block; the node is a leaf
+  // Slots to scan: the children of a sorted array; all of a hash table's.
+  uint32_t child_count;
+  uint32_t child_cap;  // 0: no child block; the node is a leaf
   uint32_t owner_count;
   uint32_t owner_cap;  // 1: inline; > 1: heap array, sorted by tenant
-  // Child slots holding a tombstone (a null pointer that keeps its first
-  // unit, so the array stays sorted): removing a child from a large array
-  // (kTombstoneMinChildren slots or more) leaves one instead of shifting the
-  // array, and the array is compacted once tombstones outnumber children.
-  // A node under a hot shared prefix can have many thousands of children,
-  // and eviction removes them oldest first, i.e. from the front.
+  // Empty (null) slots among the first `child_count`: always 0 in a sorted
+  // array, the free slots of a hash table. Code that only walks the children
+  // scans `child_count` slots and skips null pointers, for either layout.
   uint32_t child_dead;
   // Dead units after the edge in the inline buffer (see above).
   uint32_t tail_dead;
@@ -119,6 +117,11 @@ struct Node {
   Unit* edge() { return buffer() + edge_off; }
   const Unit* edge() const { return buffer() + edge_off; }
   bool is_leaf() const { return child_cap == 0; }
+  // Node::is_hashed()
+  //
+  // Whether the child block is a hash table rather than a sorted array (see
+  // kMaxSortedChildren).
+  bool is_hashed() const;
   uint32_t live_children() const { return child_count - child_dead; }
 
   Owner* owner_data() { return owner_cap == 1 ? &owners.one : owners.many; }
@@ -128,10 +131,27 @@ struct Node {
   Unit* child_firsts() const { return reinterpret_cast<Unit*>(child_ptrs() + child_cap); }
 };
 
-// kTombstoneMinChildren
+// kMaxSortedChildren / kMinHashedSlots
 //
-// Child arrays of at least this many slots remove children by tombstoning.
-inline constexpr uint32_t kTombstoneMinChildren = 32;
+// A node keeps up to kMaxSortedChildren children in an array sorted by first
+// unit (binary search; inserting and removing shift at most that many
+// slots). Past that the block becomes an open-addressing hash table of
+// kMinHashedSlots or more slots (a power of two, linear probing, at most
+// half full; removal shifts the probe run back, so there are no
+// tombstones), keyed by a hash of the child's first page. A node under a hot
+// shared prefix (every conversation of a trace below one first block) can
+// have many thousands of children, which eviction removes oldest first and
+// new requests add anywhere in key order: a table makes finding, adding and
+// removing one O(1) instead of a binary search and a shift of the whole
+// array. A table shrinks back to a sorted array below a quarter of the
+// children that made it (kMinHashedSlots / 8 live).
+inline constexpr uint32_t kMaxSortedChildren = 32;
+inline constexpr uint32_t kMinHashedSlots = 128;
+
+template <typename Unit>
+bool Node<Unit>::is_hashed() const {
+  return child_cap >= kMinHashedSlots;
+}
 
 // MismatchUnits()
 //

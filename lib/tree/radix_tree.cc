@@ -63,10 +63,12 @@
 // which is kept within 1/kMaxDeadTailFraction of its edge.
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <new>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -77,6 +79,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "smgcore/radix_tree.h"
+#include <xxhash.h>
 #include "tree/radix_node.h"
 #include "tree/tree_lock.h"
 
@@ -197,8 +200,22 @@ class TreeCore {
   void AddOwner(NodeT* node, TenantId tenant, uint64_t tick) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CopyOwners(const NodeT* from, NodeT* to) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RemoveOwnerAt(NodeT* node, int index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Child blocks (see kMaxSortedChildren): a sorted array below
+  // kMinHashedSlots slots, else a hash table.
+  // Hash of the first page at `page`; a table slot's home is its top bits.
+  uint64_t PageHash(const Unit* page) const;
+  static uint32_t HomeSlot(uint64_t hash, uint32_t cap) {
+    return static_cast<uint32_t>(hash >> (64 - std::countr_zero(cap)));
+  }
+  // Moves the children to a new block of `cap` slots (either layout); into
+  // an array, in the order of the old block's slots.
   void ResizeChildren(NodeT* node, uint32_t cap) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void CompactChildren(NodeT* node) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sorts an array's children by first unit (after it was a table).
+  static void SortChildren(NodeT* node);
+  // Puts `child` in the free slot of its probe run; the table has room.
+  void HashPut(NodeT* node, NodeT* child, Unit first) const;
+  // Empties `slot` and moves the rest of its probe run back over the hole.
+  void HashErase(NodeT* node, uint32_t slot) const;
   uint32_t ChildSlot(const NodeT* parent, const NodeT* child) const;
   void SetOnlyChild(NodeT* parent, NodeT* child) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void AttachChild(NodeT* parent, NodeT* child) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -298,15 +315,24 @@ TreeCore<Unit>::~TreeCore() {
 template <typename Unit>
 Node<Unit>* TreeCore<Unit>::FindChild(const NodeT* node, const Unit* key) const {
   if (node->is_leaf()) return nullptr;
+  NodeT* const* ptrs = node->child_ptrs();
   const Unit* firsts = node->child_firsts();
+  // Children differ in their first page; with pages of several units they
+  // may share a first unit (a sequence's first token), so the page decides.
+  auto is_child = [&](uint32_t i) {
+    return firsts[i] == key[0] && (page_ == 1 || std::memcmp(ptrs[i]->edge(), key, page_ * sizeof(Unit)) == 0);
+  };
+  if (node->is_hashed()) {
+    const uint32_t mask = node->child_cap - 1;
+    for (uint32_t i = HomeSlot(PageHash(key), node->child_cap); ptrs[i] != nullptr; i = (i + 1) & mask) {
+      if (is_child(i)) return ptrs[i];
+    }
+    return nullptr;
+  }
   const uint32_t count = node->child_count;
-  uint32_t i = static_cast<uint32_t>(std::lower_bound(firsts, firsts + count, key[0]) - firsts);
-  // Children are keyed by their first unit; token children may share a
-  // first token, so the whole first page decides.
-  for (; i < count && firsts[i] == key[0]; ++i) {
-    NodeT* child = node->child_ptrs()[i];
-    if (child == nullptr) continue;  // a tombstone
-    if (page_ == 1 || std::memcmp(child->edge(), key, page_ * sizeof(Unit)) == 0) return child;
+  for (uint32_t i = static_cast<uint32_t>(std::lower_bound(firsts, firsts + count, key[0]) - firsts);
+       i < count && firsts[i] == key[0]; ++i) {
+    if (is_child(i)) return ptrs[i];
   }
   return nullptr;
 }
@@ -565,60 +591,112 @@ void TreeCore<Unit>::RemoveOwnerAt(NodeT* node, int index) {
 }
 
 // ----------------------------------------------------------------------------
-// Child arrays: Node*[cap] then Unit[cap] (first units), sorted by first unit.
+// Child blocks: Node*[cap] then Unit[cap] (the children's first units), a
+// sorted array or a hash table (radix_node.h, kMaxSortedChildren).
 
-// Moves the children (not the tombstones) to a new block of `cap` slots.
+template <typename Unit>
+uint64_t TreeCore<Unit>::PageHash(const Unit* page) const {
+  if (page_ > 1) return XXH3_64bits(page, page_ * sizeof(Unit));
+  // Fibonacci hashing: consecutive ids (a trace's block hashes) spread over
+  // the top bits, which pick the home slot.
+  return (static_cast<uint64_t>(static_cast<std::make_unsigned_t<Unit>>(page[0])) + 1) * 0x9E3779B97F4A7C15ull;
+}
+
 template <typename Unit>
 void TreeCore<Unit>::ResizeChildren(NodeT* node, uint32_t cap) {
-  void* block = ::operator new(NodeT::ChildBlockBytes(cap));
-  NodeT** ptrs = static_cast<NodeT**>(block);
-  Unit* firsts = reinterpret_cast<Unit*>(ptrs + cap);
-  uint32_t count = 0;
-  if (!node->is_leaf()) {
-    NodeT* const* old_ptrs = node->child_ptrs();
-    const Unit* old_firsts = node->child_firsts();
-    if (node->child_dead == 0) {
-      count = node->child_count;
-      std::memcpy(ptrs, old_ptrs, count * sizeof(NodeT*));
-      std::memcpy(firsts, old_firsts, count * sizeof(Unit));
-    } else {
-      for (uint32_t i = 0; i < node->child_count; ++i) {
-        if (old_ptrs[i] == nullptr) continue;
-        ptrs[count] = old_ptrs[i];
-        firsts[count] = old_firsts[i];
-        ++count;
-      }
-    }
-  }
-  FreeChildBlock(node);
-  node->link.children = block;
+  const bool had_block = !node->is_leaf();
+  void* old_block = had_block ? node->link.children : nullptr;
+  NodeT* const* old_ptrs = had_block ? node->child_ptrs() : nullptr;
+  const Unit* old_firsts = had_block ? node->child_firsts() : nullptr;
+  const uint32_t old_slots = node->child_count;
+  const uint32_t old_cap = node->child_cap;
+
+  node->link.children = ::operator new(NodeT::ChildBlockBytes(cap));
   node->child_cap = cap;
-  node->child_count = count;
+  NodeT** ptrs = node->child_ptrs();
+  Unit* firsts = node->child_firsts();
+  if (node->is_hashed()) {
+    std::fill_n(ptrs, cap, nullptr);
+    node->child_count = cap;
+    node->child_dead = cap;
+    for (uint32_t i = 0; i < old_slots; ++i) {
+      if (old_ptrs[i] != nullptr) HashPut(node, old_ptrs[i], old_firsts[i]);
+    }
+  } else {
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < old_slots; ++i) {
+      if (old_ptrs[i] == nullptr) continue;  // a free slot of a table
+      ptrs[count] = old_ptrs[i];
+      firsts[count] = old_firsts[i];
+      ++count;
+    }
+    node->child_count = count;
+    node->child_dead = 0;
+  }
+  if (old_block != nullptr) {
+    ::operator delete(old_block);
+    SubFrom(node_bytes_, NodeT::ChildBlockBytes(old_cap));
+  }
   AddTo(node_bytes_, NodeT::ChildBlockBytes(cap));
 }
 
-// Drops the tombstones of `node`'s child array in place.
 template <typename Unit>
-void TreeCore<Unit>::CompactChildren(NodeT* node) {
+void TreeCore<Unit>::SortChildren(NodeT* node) {
   NodeT** ptrs = node->child_ptrs();
   Unit* firsts = node->child_firsts();
-  uint32_t kept = 0;
-  for (uint32_t i = 0; i < node->child_count; ++i) {
-    if (ptrs[i] == nullptr) continue;
-    ptrs[kept] = ptrs[i];
-    firsts[kept] = firsts[i];
-    ++kept;
+  // Insertion sort: at most kMaxSortedChildren entries.
+  for (uint32_t i = 1; i < node->child_count; ++i) {
+    for (uint32_t j = i; j > 0 && firsts[j - 1] > firsts[j]; --j) {
+      std::swap(firsts[j - 1], firsts[j]);
+      std::swap(ptrs[j - 1], ptrs[j]);
+    }
   }
-  node->child_count = kept;
-  node->child_dead = 0;
+}
+
+template <typename Unit>
+void TreeCore<Unit>::HashPut(NodeT* node, NodeT* child, Unit first) const {
+  NodeT** ptrs = node->child_ptrs();
+  const uint32_t mask = node->child_cap - 1;
+  uint32_t i = HomeSlot(PageHash(child->edge()), node->child_cap);
+  while (ptrs[i] != nullptr) i = (i + 1) & mask;
+  ptrs[i] = child;
+  node->child_firsts()[i] = first;
+  --node->child_dead;
+}
+
+template <typename Unit>
+void TreeCore<Unit>::HashErase(NodeT* node, uint32_t slot) const {
+  NodeT** ptrs = node->child_ptrs();
+  Unit* firsts = node->child_firsts();
+  const uint32_t mask = node->child_cap - 1;
+  // Backward shift: an entry further down the run moves into the hole when
+  // the hole lies between its home slot and its slot, so every entry stays
+  // reachable from its home without crossing an empty slot.
+  uint32_t hole = slot;
+  for (uint32_t j = (slot + 1) & mask; ptrs[j] != nullptr; j = (j + 1) & mask) {
+    const uint32_t home = HomeSlot(PageHash(page_ == 1 ? &firsts[j] : ptrs[j]->edge()), node->child_cap);
+    if (((j - home) & mask) >= ((j - hole) & mask)) {
+      ptrs[hole] = ptrs[j];
+      firsts[hole] = firsts[j];
+      hole = j;
+    }
+  }
+  ptrs[hole] = nullptr;
+  ++node->child_dead;
 }
 
 template <typename Unit>
 uint32_t TreeCore<Unit>::ChildSlot(const NodeT* parent, const NodeT* child) const {
+  NodeT* const* ptrs = parent->child_ptrs();
+  if (parent->is_hashed()) {
+    const uint32_t mask = parent->child_cap - 1;
+    uint32_t i = HomeSlot(PageHash(child->edge()), parent->child_cap);
+    while (ptrs[i] != child) i = (i + 1) & mask;  // the child is there
+    return i;
+  }
   const Unit* firsts = parent->child_firsts();
-  const Unit first = child->edge()[0];
-  uint32_t i = static_cast<uint32_t>(std::lower_bound(firsts, firsts + parent->child_count, first) - firsts);
-  while (parent->child_ptrs()[i] != child) ++i;  // the child is there
+  uint32_t i = static_cast<uint32_t>(std::lower_bound(firsts, firsts + parent->child_count, child->edge()[0]) - firsts);
+  while (ptrs[i] != child) ++i;  // the child is there
   return i;
 }
 
@@ -638,62 +716,57 @@ void TreeCore<Unit>::AttachChild(NodeT* parent, NodeT* child) {
   if (parent->is_leaf()) {
     if (parent != root_) QueueUnlink(parent);  // no longer a leaf
     ResizeChildren(parent, 1);
+  } else if (parent->is_hashed()) {
+    if ((parent->live_children() + 1) * 2 > parent->child_cap) ResizeChildren(parent, parent->child_cap * 2);
   } else if (parent->child_count == parent->child_cap) {
-    if (parent->child_dead > 0) {
-      CompactChildren(parent);
-    } else {
-      ResizeChildren(parent, parent->child_cap * 2);
-    }
+    ResizeChildren(parent, parent->child_cap < kMaxSortedChildren ? parent->child_cap * 2 : kMinHashedSlots);
+  }
+  child->parent = parent;
+  const Unit first = child->edge()[0];
+  if (parent->is_hashed()) {
+    HashPut(parent, child, first);
+    return;
   }
   NodeT** ptrs = parent->child_ptrs();
   Unit* firsts = parent->child_firsts();
   const uint32_t count = parent->child_count;
-  const Unit first = child->edge()[0];
   const uint32_t i = static_cast<uint32_t>(std::upper_bound(firsts, firsts + count, first) - firsts);
-  // A tombstone right before or at the insertion point can take the child
-  // without shifting: firsts[i - 1] <= first < firsts[i] keeps the order.
-  for (const uint32_t slot : {i - 1, i}) {
-    if (parent->child_dead > 0 && slot < count && ptrs[slot] == nullptr) {
-      ptrs[slot] = child;
-      firsts[slot] = first;
-      --parent->child_dead;
-      child->parent = parent;
-      return;
-    }
-  }
   std::memmove(ptrs + i + 1, ptrs + i, (count - i) * sizeof(NodeT*));
   std::memmove(firsts + i + 1, firsts + i, (count - i) * sizeof(Unit));
   ptrs[i] = child;
   firsts[i] = first;
   parent->child_count = count + 1;
-  child->parent = parent;
 }
 
 template <typename Unit>
 bool TreeCore<Unit>::DetachChild(NodeT* parent, NodeT* child) {
   const uint32_t i = ChildSlot(parent, child);
+  if (parent->is_hashed()) {
+    HashErase(parent, i);
+    // At most an eighth full: halve, or go back to a sorted array (the
+    // table had kMinHashedSlots / 8 - 1 children left at most).
+    if (parent->live_children() < parent->child_cap / 8) {
+      if (parent->child_cap > kMinHashedSlots) {
+        ResizeChildren(parent, parent->child_cap / 2);
+      } else {
+        ResizeChildren(parent, kMaxSortedChildren);  // in slot order
+        SortChildren(parent);
+      }
+    }
+    return false;  // a table keeps kMinHashedSlots / 8 children or more
+  }
   NodeT** ptrs = parent->child_ptrs();
   Unit* firsts = parent->child_firsts();
   const uint32_t count = parent->child_count;
-  if (i + 1 == count) {
-    parent->child_count = count - 1;  // the last slot: nothing to shift
-  } else if (count >= kTombstoneMinChildren) {
-    ptrs[i] = nullptr;  // keeps firsts[i]: the array stays sorted
-    ++parent->child_dead;
-  } else {
-    std::memmove(ptrs + i, ptrs + i + 1, (count - i - 1) * sizeof(NodeT*));
-    std::memmove(firsts + i, firsts + i + 1, (count - i - 1) * sizeof(Unit));
-    parent->child_count = count - 1;
-  }
-  const uint32_t live = parent->live_children();
-  if (live == 0) {
+  std::memmove(ptrs + i, ptrs + i + 1, (count - i - 1) * sizeof(NodeT*));
+  std::memmove(firsts + i, firsts + i + 1, (count - i - 1) * sizeof(Unit));
+  parent->child_count = count - 1;
+  if (parent->child_count == 0) {
     FreeChildBlock(parent);
     return parent != root_;
   }
-  if (parent->child_cap >= 8 && live <= parent->child_cap / 4) {
-    ResizeChildren(parent, parent->child_cap / 2);  // drops the tombstones too
-  } else if (parent->child_dead > live) {
-    CompactChildren(parent);  // amortized: after as many removals as it moves
+  if (parent->child_cap >= 8 && parent->child_count <= parent->child_cap / 4) {
+    ResizeChildren(parent, parent->child_cap / 2);
   }
   return false;
 }
@@ -833,8 +906,7 @@ Node<Unit>* TreeCore<Unit>::Relocate(NodeT* node) {
 template <typename Unit>
 void TreeCore<Unit>::TryMerge(NodeT* node) {
   if (node == root_ || node->is_leaf() || node->live_children() != 1) return;
-  if (node->child_dead > 0) CompactChildren(node);
-  NodeT* child = node->child_ptrs()[0];
+  NodeT* child = node->child_ptrs()[0];  // one child: a sorted array
   if (child->owner_count != node->owner_count) return;
   const Owner* a = node->owner_data();
   Owner* b = child->owner_data();
@@ -1218,30 +1290,39 @@ absl::Status TreeCore<Unit>::CheckInvariants() const {
       continue;
     }
     if (node->live_children() == 0 || node->child_dead > node->child_count ||
-        node->child_count > node->child_cap) {
-      return absl::InternalError("child array size/capacity mismatch");
+        node->child_count > node->child_cap || !std::has_single_bit(node->child_cap)) {
+      return absl::InternalError("child block size/capacity mismatch");
+    }
+    const uint32_t live = node->live_children();
+    if (node->is_hashed() ? node->child_count != node->child_cap || live * 2 > node->child_cap ||
+                                live < kMinHashedSlots / 8
+                          : node->child_dead != 0 || node->child_cap > kMaxSortedChildren ||
+                                (node->child_cap >= 8 && live <= node->child_cap / 4)) {
+      return absl::InternalError(absl::StrCat("child block of ", live, " children in ", node->child_cap,
+                                              " slots breaks its layout's bounds"));
     }
     const NodeT* const* ptrs = node->child_ptrs();
     const Unit* firsts = node->child_firsts();
-    uint32_t tombstones = 0;
+    uint32_t empty = 0;
     for (uint32_t i = 0; i < node->child_count; ++i) {
-      if (i > 0 && firsts[i - 1] > firsts[i]) return absl::InternalError("children not sorted");
+      if (!node->is_hashed() && i > 0 && firsts[i - 1] > firsts[i]) {
+        return absl::InternalError("children not sorted");
+      }
       const NodeT* child = ptrs[i];
       if (child == nullptr) {
-        ++tombstones;
+        ++empty;
         continue;
       }
       if (child->parent != node) return absl::InternalError("wrong parent pointer");
       if (firsts[i] != child->edge()[0]) return absl::InternalError("stale first unit");
-      for (uint32_t j = 0; j < i; ++j) {
-        if (ptrs[j] != nullptr && firsts[j] == firsts[i] &&
-            std::memcmp(ptrs[j]->edge(), child->edge(), page_ * sizeof(Unit)) == 0) {
-          return absl::InternalError("two children share a first page");
-        }
+      // Reachable by its first page (a table: from its home slot), and the
+      // only child with that page (else the lookup would stop at another).
+      if (FindChild(node, child->edge()) != child) {
+        return absl::InternalError("a child is not found by its first page (lost or duplicated)");
       }
       stack.push_back(child);
     }
-    if (tombstones != node->child_dead) return absl::InternalError("tombstone count mismatch");
+    if (empty != node->child_dead) return absl::InternalError("empty slot count mismatch");
   }
   size_t queued = 0;
   const NodeT* prev = nullptr;
