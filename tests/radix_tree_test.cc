@@ -915,19 +915,117 @@ TEST(RadixTreeEvictionTest, WideFanOutOfChildrenSharingTheirFirstUnit) {
 }
 
 // ---------------------------------------------------------------------------
+// Long edges compared without the lock: the test hook runs in that window,
+// on the descending thread, and changes the tree under the descent.
+
+// The compared node is split in the window: the descent starts over and
+// sees the tree as it is now.
+TEST(RadixTreeUnlockedCompareTest, SplitOfTheComparedEdgeIsSeen) {
+  std::mt19937_64 rng(21);
+  const std::string a = RandomBytes(rng, 4096);
+  const std::string b = a.substr(0, 2000) + "#" + RandomBytes(rng, 100);
+  TextTree tree(Unbounded());
+  tree.Insert(TextKey(a), 1);
+  int windows = 0;
+  tree.SetUnlockedCompareHookForTesting([&] {
+    if (++windows == 1) tree.Insert(TextKey(b), 2);  // splits a's edge at 2000
+  });
+  const PrefixMatch m = tree.Match(TextKey(a));
+  EXPECT_EQ(m.matched_units, 4096u);
+  EXPECT_EQ(Owners(m), std::vector<TenantId>{1});
+  // The nested insert compared b's 2101 units unlocked too; the outer
+  // descent then went again holding the lock (no further window).
+  EXPECT_EQ(windows, 2);
+  tree.SetUnlockedCompareHookForTesting(nullptr);
+  EXPECT_EQ(tree.Match(TextKey(b)).matched_units, b.size());
+  EXPECT_TREE_OK(tree);
+}
+
+// The compared node is freed in the window (its only owner removed, or all
+// of it evicted): it is retired, not freed, until the descent is done (ASan
+// would report the compare reading freed memory), and the descent does not
+// report the owner it no longer has.
+TEST(RadixTreeUnlockedCompareTest, NodeFreedInTheWindowIsNotReadAfterFree) {
+  std::mt19937_64 rng(22);
+  const std::string a = RandomBytes(rng, 3000);
+  const std::string b = a.substr(0, 500) + "#";
+  for (bool evict : {false, true}) {
+    SCOPED_TRACE(evict ? "evicted" : "tenant removed");
+    TextTree tree(Unbounded());
+    tree.Insert(TextKey(b), 2);
+    tree.Insert(TextKey(a), 1);  // a's node below the shared 500: 2500 units
+    bool fired = false;
+    tree.SetUnlockedCompareHookForTesting([&] {
+      if (fired) return;
+      fired = true;
+      if (evict) {
+        tree.EvictTo(0);
+      } else {
+        tree.RemoveTenant(1);
+      }
+    });
+    PrefixMatch m;
+    tree.MatchAndInsert(TextKey(a), [&](const PrefixMatch& match) {
+      m = match;
+      return kNoTenant;  // look only
+    });
+    EXPECT_TRUE(fired);
+    EXPECT_EQ(m.matched_units, evict ? 0u : 500u);
+    EXPECT_EQ(Owners(m), evict ? std::vector<TenantId>{} : std::vector<TenantId>{2});
+    tree.SetUnlockedCompareHookForTesting(nullptr);
+    // The next write frees what was retired; the books still balance.
+    tree.Insert(TextKey(a), 3);
+    EXPECT_EQ(tree.Match(TextKey(a)).matched_units, a.size());
+    EXPECT_TREE_OK(tree);
+  }
+}
+
+// An insert resumes from where its descent ended even when a node above
+// was replaced in the window (relocated by a split), and skips nothing.
+TEST(RadixTreeUnlockedCompareTest, InsertAfterTheWindowLandsWhereTheKeySays) {
+  std::mt19937_64 rng(23);
+  const std::string a = RandomBytes(rng, 5000);
+  const std::string c = a.substr(0, 4000) + RandomBytes(rng, 300);
+  TextTree tree(Unbounded());
+  tree.Insert(TextKey(a), 1);
+  bool fired = false;
+  tree.SetUnlockedCompareHookForTesting([&] {
+    if (fired) return;
+    fired = true;
+    // Split a's node near its start and near its end.
+    tree.Insert(TextKey(a.substr(0, 100) + "x"), 2);
+    tree.Insert(TextKey(a.substr(0, 4500) + "y"), 2);
+  });
+  tree.Insert(TextKey(c), 3);
+  tree.SetUnlockedCompareHookForTesting(nullptr);
+  EXPECT_TRUE(fired);
+  EXPECT_TREE_OK(tree);
+  const PrefixMatch mc = tree.Match(TextKey(c));
+  EXPECT_EQ(mc.matched_units, c.size());
+  EXPECT_EQ(Owners(mc), std::vector<TenantId>{3});
+  EXPECT_EQ(tree.Match(TextKey(a)).matched_units, a.size());
+  EXPECT_EQ(tree.tenant_units(3), 300u + 4000u);
+}
+
+// ---------------------------------------------------------------------------
 // Concurrency: bounded, no sleeps; the invariants hold afterwards.
 
+// Short keys, and keys whose edges are long enough (1 KiB and up) to be
+// compared without the lock while other threads split, evict and remove.
 TEST(RadixTreeConcurrencyTest, MixedOperations) {
-  for (bool inline_eviction : {false, true}) {
-    TextTree tree(TreeOptions{.page_size = 1, .budget_units = 20000, .evict_inline = inline_eviction});
+  for (auto [inline_eviction, base_len] : {std::pair{false, 150}, std::pair{true, 150}, std::pair{false, 3000},
+                                           std::pair{true, 3000}}) {
+    SCOPED_TRACE(testing::Message() << "inline_eviction=" << inline_eviction << " base_len=" << base_len);
+    const size_t budget = base_len * 130;
+    TextTree tree(TreeOptions{.page_size = 1, .budget_units = budget, .evict_inline = inline_eviction});
     std::vector<std::string> bases;
     std::mt19937_64 seed_rng(9);
-    for (int i = 0; i < 6; ++i) bases.push_back(RandomBytes(seed_rng, 150));
+    for (int i = 0; i < 6; ++i) bases.push_back(RandomBytes(seed_rng, static_cast<size_t>(base_len)));
     std::atomic<size_t> matched_total{0};
     auto worker = [&](int id) {
       std::mt19937_64 rng(100 + id);
       for (int i = 0; i < 2000; ++i) {
-        std::string key = bases[rng() % bases.size()].substr(0, 20 + rng() % 130);
+        std::string key = bases[rng() % bases.size()].substr(0, base_len / 8 + rng() % (base_len * 7 / 8));
         key += RandomBytes(rng, rng() % 40);
         const TenantId tenant = static_cast<TenantId>(1 + rng() % 8);
         switch (rng() % 3) {
@@ -970,7 +1068,7 @@ TEST(RadixTreeConcurrencyTest, MixedOperations) {
     EXPECT_TREE_OK(tree);
     EXPECT_GT(matched_total.load(), 0u);
     if (inline_eviction) {
-      EXPECT_LE(tree.stored_units(), 20000u);
+      EXPECT_LE(tree.stored_units(), budget);
     }
     tree.EvictTo(0);
     EXPECT_EQ(tree.node_count(), 0u);

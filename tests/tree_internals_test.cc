@@ -118,6 +118,64 @@ TEST(TreeLockTest, ManyReaderThreadsShareSlots) {
   EXPECT_EQ(value, 20 * 200);
 }
 
+// Slot numbers are given back when a thread exits: threads that come and go
+// one after another keep getting the same low number, so a process that
+// keeps replacing its threads never runs out of slots of their own.
+TEST(TreeLockTest, ExitedThreadsGiveTheirSlotNumberBack) {
+  const size_t mine = ReaderSlotIndex();
+  std::vector<size_t> seen;
+  for (int i = 0; i < 50; ++i) {
+    std::thread([&] { seen.push_back(ReaderSlotIndex()); }).join();
+  }
+  for (size_t number : seen) {
+    EXPECT_EQ(number, seen.front());
+    EXPECT_NE(number, mine);
+  }
+  // Two live threads hold two different numbers.
+  std::atomic<int> arrived{0};
+  size_t a = 0;
+  size_t b = 0;
+  auto hold = [&](size_t* out) {
+    *out = ReaderSlotIndex();
+    arrived.fetch_add(1);
+    while (arrived.load() < 2) std::this_thread::yield();
+  };
+  std::thread ta(hold, &a);
+  std::thread tb(hold, &b);
+  ta.join();
+  tb.join();
+  EXPECT_NE(a, b);
+  EXPECT_TRUE(a == seen.front() || b == seen.front());
+}
+
+// A pin is the oldest sequence number a reader may still reach; a nested
+// pin keeps the outer one, and unpinning restores it.
+TEST(TreeLockTest, PinsReportTheOldestAndNest) {
+  TreeLock lock;
+  ASSERT_TRUE(TreeLock::OwnsSlot());
+  lock.ReaderLock();
+  EXPECT_EQ(lock.Pin(40), 0u);
+  lock.ReaderUnlock();
+  lock.Lock();
+  EXPECT_EQ(lock.OldestPin(), 40u);
+  lock.Unlock();
+  lock.ReaderLock();
+  const uint64_t outer = lock.Pin(45);  // nested: 40 stays
+  EXPECT_NE(outer, 0u);
+  lock.ReaderUnlock();
+  lock.Lock();
+  EXPECT_EQ(lock.OldestPin(), 40u);
+  lock.Unlock();
+  lock.Unpin(outer);
+  lock.Lock();
+  EXPECT_EQ(lock.OldestPin(), 40u);
+  lock.Unlock();
+  lock.Unpin(0);
+  lock.Lock();
+  EXPECT_EQ(lock.OldestPin(), UINT64_MAX);
+  lock.Unlock();
+}
+
 }  // namespace
 }  // namespace radix_internal
 }  // namespace smg

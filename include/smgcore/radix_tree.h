@@ -39,6 +39,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <type_traits>
 
@@ -134,6 +135,9 @@ class TreeCore;  // lib/tree/radix_tree.cc
 // lock exclusively for their structural work. `Insert` and `MatchAndInsert`
 // first look under the shared lock and finish there, without the exclusive
 // lock, when the tenant already owns the whole key (a repeated prompt).
+// Lookups compare the key with edges of 1 KiB or more without holding the
+// lock at all (freed nodes are reclaimed only once no such compare can still
+// read them), so a writer never waits for another thread's long compare.
 //
 // Costs: L is the key length in units. Match and Insert are O(L) plus one
 // child lookup per node on the path (a binary search in a sorted array of at
@@ -283,6 +287,14 @@ class RadixTree {
   // the leaf queue, and that `stored_units`, `node_count`, `memory_bytes` and
   // every `tenant_units` equal the recount. Returns the first violation.
   absl::Status CheckInvariantsForTesting() const;
+
+  // RadixTree::SetUnlockedCompareHookForTesting()
+  //
+  // FOR TESTS ONLY. `hook` runs in the window where a descent compares a
+  // long edge (1 KiB or more) without holding the tree's lock, on the
+  // descending thread; it may call any method of this tree. An empty
+  // function removes it. Not thread-safe: set it before the tree is shared.
+  void SetUnlockedCompareHookForTesting(std::function<void()> hook);
 
  private:
   std::unique_ptr<radix_internal::TreeCore<Unit>> core_;

@@ -26,6 +26,23 @@
 // over the current structure. Under concurrent first-time inserts that is
 // what keeps the exclusive section short.
 //
+// Long edges are compared unlocked. A descent spends nearly all its time
+// comparing the key with long edges (a shared 8 KB system prompt); holding
+// the shared lock through that would make every insert wait for every other
+// thread's compare. So a descent that meets an edge of kUnlockedCompareBytes
+// or more pins (tree_lock.h), notes the edge's address and length, releases
+// the lock, compares, re-takes the lock and checks that the node is still in
+// the tree (nodes are retired with a null parent) with the same edge; if
+// not, it descends again from the root holding the lock throughout. This is
+// safe because an edge's units never change once the node is linked in (a
+// split only moves `edge_off` or trims the length; every other change copies
+// the edge into a new node), and because while any descent is pinned a
+// removed node is not freed but retired (`retired_`, numbered by `frees_`)
+// and freed only once no pinned reader can still reach it (ReclaimRetired). Threads without a reader slot of
+// their own (beyond the first TreeLock::kSlots) hold the lock throughout.
+// For resuming from a base, a descent counts as unchanged only if nothing
+// at all was retired since it started (`Descent::frees_seen`).
+//
 // Recency. Two per-tree tick counters. Node ticks serve eviction only ("used
 // since queued") and come from `clock_`: writers take a fresh tick, a use
 // under the shared lock stores "current + 1" without incrementing (no shared
@@ -67,10 +84,15 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <new>
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+// Header-only use: the installed static library needs no libxxhash.
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -79,7 +101,6 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "smgcore/radix_tree.h"
-#include <xxhash.h>
 #include "tree/radix_node.h"
 #include "tree/tree_lock.h"
 
@@ -90,6 +111,11 @@ namespace {
 // A split may leave a node a dead tail of at most 1/kMaxDeadTailFraction of
 // its edge (see "Splits" above).
 constexpr size_t kMaxDeadTailFraction = 8;
+
+// Edges at least this long are compared without the lock (see "Long edges
+// are compared unlocked"): pinning and re-locking cost about as much as
+// comparing ~100 bytes.
+constexpr size_t kUnlockedCompareBytes = 1024;
 
 // Owner lists up to this long are scanned to skip refreshing an owner tick
 // that is already the node's latest (see TouchOwnerPath).
@@ -145,6 +171,7 @@ class TreeCore {
   size_t eviction_examined_total() const { return examined_total_.load(std::memory_order_relaxed); }
   const TreeOptions& options() const { return options_; }
   absl::Status CheckInvariants() const ABSL_LOCKS_EXCLUDED(mu_, stats_mu_);
+  void set_unlocked_hook(std::function<void()> hook) { unlocked_hook_ = std::move(hook); }
 
  private:
   // A leaf for key[at, units), built before the exclusive lock is taken
@@ -163,6 +190,12 @@ class TreeCore {
     NodeT* base = nullptr;        // the last node matched whole (the root at least)
     size_t base_units = 0;        // units up to the end of `base`
     size_t base_len = 0;          // base's edge length when the descent saw it
+    uint64_t frees_seen = 0;      // `frees_` when the descent started
+    // When `deepest` is a child of `base` that the key leaves inside or
+    // ends in: its edge as compared, so that an insert resuming from `base`
+    // need not compare it again (see InsertLocked).
+    const Unit* deepest_edge = nullptr;
+    size_t deepest_len = 0;
   };
 
   size_t Aligned(size_t units) const { return page_ == 1 ? units : units / page_ * page_; }
@@ -172,6 +205,8 @@ class TreeCore {
 
   // --- Reads: callers hold mu_ (shared or exclusive). ---
   NodeT* FindChild(const NodeT* node, const Unit* key) const;
+  // Called and returns with the shared lock held; may release it in between
+  // (see "Long edges are compared unlocked" above).
   Descent Descend(const Unit* key, size_t units) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   static void FillOwners(const NodeT* node, PrefixMatch& match);
   static int FindOwner(const NodeT* node, TenantId tenant);
@@ -229,12 +264,12 @@ class TreeCore {
   NodeT* Relocate(NodeT* node) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void TryMerge(NodeT* node) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FreeSubtree(NodeT* top) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Inserts key[0, units) for `tenant`, descending from `start`, which must be
-  // the node at `start_units` on the key's path (the root and 0, or a
-  // Descent's base for which BaseStillValid holds).
-  // `prepared` (may be empty) is used for the new leaf if it fits.
-  void InsertLocked(const Unit* key, size_t units, TenantId tenant, uint64_t tick, NodeT* start,
-                    size_t start_units, PreparedLeaf& prepared) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Inserts key[0, units) for `tenant`, descending from the base of
+  // `resume` (a Descent for which BaseStillValid holds), or from the root
+  // when it is null. `prepared` (may be empty) is used for the new leaf if it
+  // fits.
+  void InsertLocked(const Unit* key, size_t units, TenantId tenant, uint64_t tick, const Descent* resume,
+                    PreparedLeaf& prepared) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The leaf an insert of key[0, units) after descent `d` would create.
   static PreparedLeaf PrepareLeaf(const Unit* key, size_t units, const Descent& d);
   // Frees a prepared leaf that was not used (it was never in the tree).
@@ -243,38 +278,59 @@ class TreeCore {
   size_t EvictToLocked(size_t target_units) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   size_t EvictLeaf(NodeT* leaf) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_, stats_mu_);
   bool RemovedSince(uint64_t seen, TenantId tenant) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  // Whether `d`, made while `frees_` was `seen_frees`, may be resumed from
-  // its base (see "One descent" above).
-  bool BaseStillValid(const Descent& d, uint64_t seen_frees) const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    return frees_ == seen_frees && d.base->edge_len == d.base_len;
+  // Whether `d` may be resumed from its base (see "One descent" above).
+  bool BaseStillValid(const Descent& d) const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return frees_ == d.frees_seen && d.base->edge_len == d.base_len;
   }
+  // Frees the retired nodes no pinned reader can reach. Every writer that
+  // may free a node calls it before it releases the lock.
+  void ReclaimRetired() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Credit(TenantId tenant, size_t units) ABSL_LOCKS_EXCLUDED(stats_mu_);
 
   const TreeOptions options_;
   const size_t page_;
 
   mutable TreeLock mu_;
-  NodeT* root_ ABSL_GUARDED_BY(mu_) = nullptr;
-  NodeT* queue_head_ ABSL_GUARDED_BY(mu_) = nullptr;  // young end
-  NodeT* queue_tail_ ABSL_GUARDED_BY(mu_) = nullptr;  // old end: next to examine
-  uint64_t removals_ ABSL_GUARDED_BY(mu_) = 0;
-  // Bumped by every node free, so a descent made under the shared lock can
-  // be resumed after re-locking (BaseStillValid).
-  uint64_t frees_ ABSL_GUARDED_BY(mu_) = 0;
-  TenantId removed_ring_[kRemovedRing] ABSL_GUARDED_BY(mu_) = {};
 
-  // Node recency (eviction): advanced by writers only (see "Recency").
-  std::atomic<uint64_t> clock_{0};
+  // The members are grouped by who writes them, so that routing threads
+  // that only read (and the descents of inserts) do not keep missing on
+  // cache lines that another thread's inserts just wrote.
+
+  // Read by every descent, written rarely (frees, tenant removals).
+  alignas(64) NodeT* root_ ABSL_GUARDED_BY(mu_) = nullptr;
+  // Bumped by every node free, so a descent made under the shared lock can
+  // be resumed after re-locking (BaseStillValid); a retired node's number.
+  uint64_t frees_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t removals_ ABSL_GUARDED_BY(mu_) = 0;
+  // Test hook: runs in the unlocked window of a descent (see
+  // RadixTree::SetUnlockedCompareHookForTesting).
+  std::function<void()> unlocked_hook_;
+
+  // Node recency (eviction): advanced by writers only (see "Recency"), read
+  // by every match.
+  alignas(64) std::atomic<uint64_t> clock_{0};
   // Owner order: advanced by every insert and every owner refresh.
-  mutable std::atomic<uint64_t> owner_clock_{0};
-  // Written under the exclusive lock, read anywhere.
+  alignas(64) mutable std::atomic<uint64_t> owner_clock_{0};
+
+  // Written by writers only (under the exclusive lock).
+  alignas(64) NodeT* queue_head_ ABSL_GUARDED_BY(mu_) = nullptr;  // young end
+  NodeT* queue_tail_ ABSL_GUARDED_BY(mu_) = nullptr;               // old end: next to examine
+  // Nodes unlinked but maybe still read by a pinned descent, with their
+  // numbers (ascending).
+  std::vector<std::pair<uint64_t, NodeT*>> retired_ ABSL_GUARDED_BY(mu_);
+  // Whether this writer found a pinned descent (FreeShell; valid while
+  // `pins_checked_`, reset by ReclaimRetired).
+  bool pins_checked_ ABSL_GUARDED_BY(mu_) = false;
+  bool any_pin_ ABSL_GUARDED_BY(mu_) = false;
+  TenantId removed_ring_[kRemovedRing] ABSL_GUARDED_BY(mu_) = {};
+  // Also read anywhere (statistics).
   std::atomic<size_t> stored_units_{0};
   std::atomic<size_t> node_count_{0};
   std::atomic<size_t> node_bytes_{0};
   std::atomic<size_t> evicted_total_{0};
   std::atomic<size_t> examined_total_{0};
 
-  mutable SpinLock stats_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  alignas(64) mutable SpinLock stats_mu_ ABSL_ACQUIRED_AFTER(mu_);
   absl::flat_hash_map<TenantId, size_t> tenant_units_ ABSL_GUARDED_BY(stats_mu_);
 };
 
@@ -307,6 +363,7 @@ TreeCore<Unit>::~TreeCore() {
     if (node->owner_cap > 1) ::operator delete(node->owners.many);
     ::operator delete(node);
   }
+  for (const auto& [seq, node] : retired_) ::operator delete(node);  // no reader is left
 }
 
 // ----------------------------------------------------------------------------
@@ -339,30 +396,55 @@ Node<Unit>* TreeCore<Unit>::FindChild(const NodeT* node, const Unit* key) const 
 
 template <typename Unit>
 typename TreeCore<Unit>::Descent TreeCore<Unit>::Descend(const Unit* key, size_t units) const {
-  Descent d;
-  NodeT* node = root_;
-  size_t pos = 0;
-  while (pos < units) {
-    NodeT* child = FindChild(node, key + pos);
-    if (child == nullptr) break;
-    // FindChild matched the first page, so m >= page_.
-    const size_t m = Aligned(MismatchUnits(child->edge(), key + pos, std::min(child->edge_len, units - pos)));
-    d.deepest = child;
-    if (m < child->edge_len) {
-      d.base = node;
-      d.base_units = pos;
-      d.base_len = node->edge_len;
-      d.matched = pos + m;
-      return d;
+  for (bool may_unlock = TreeLock::OwnsSlot();; may_unlock = false) {
+    Descent d;
+    d.frees_seen = frees_;
+    NodeT* node = root_;
+    size_t pos = 0;
+    bool intact = true;
+    while (pos < units) {
+      NodeT* child = FindChild(node, key + pos);
+      if (child == nullptr) break;
+      const Unit* edge = child->edge();
+      const size_t edge_len = child->edge_len;
+      const size_t node_len = node->edge_len;  // `node` may be retired in the window below
+      const size_t len = std::min(edge_len, units - pos);
+      size_t m;
+      if (may_unlock && len * sizeof(Unit) >= kUnlockedCompareBytes) {
+        const uint64_t outer_pin = mu_.Pin(frees_);
+        mu_.ReaderUnlock();
+        if (unlocked_hook_) unlocked_hook_();
+        m = MismatchUnits(edge, key + pos, len);
+        mu_.ReaderLock();
+        // Still linked in (retired nodes have no parent), with the same edge.
+        intact = child->parent != nullptr && child->edge() == edge && child->edge_len == edge_len;
+        mu_.Unpin(outer_pin);
+        if (!intact) break;
+      } else {
+        m = MismatchUnits(edge, key + pos, len);
+      }
+      // FindChild matched the first page, so m >= page_.
+      m = Aligned(m);
+      d.deepest = child;
+      if (m < edge_len) {
+        d.base = node;
+        d.base_units = pos;
+        d.base_len = node_len;
+        d.matched = pos + m;
+        d.deepest_edge = edge;
+        d.deepest_len = edge_len;
+        return d;
+      }
+      pos += m;
+      node = child;
     }
-    pos += m;
-    node = child;
+    if (!intact) continue;  // again, locked throughout
+    d.base = node;
+    d.base_units = pos;
+    d.base_len = node->edge_len;
+    d.matched = pos;
+    return d;
   }
-  d.base = node;
-  d.base_units = pos;
-  d.base_len = node->edge_len;
-  d.matched = pos;
-  return d;
 }
 
 template <typename Unit>
@@ -503,7 +585,29 @@ void TreeCore<Unit>::FreeShell(NodeT* node) {
   SubFrom(node_bytes_, NodeT::AllocBytes(node->buffer_units()));
   SubFrom(node_count_, 1);
   ++frees_;
-  ::operator delete(node);
+  // Pins are set only under the shared lock, so while this writer holds the
+  // lock the set of pins cannot grow: if no descent is pinned now, none can
+  // reach this node, and it goes at once.
+  if (!pins_checked_) {
+    any_pin_ = mu_.OldestPin() != UINT64_MAX;
+    pins_checked_ = true;
+  }
+  if (!any_pin_) {
+    ::operator delete(node);
+    return;
+  }
+  node->parent = nullptr;  // what a pinned descent checks
+  retired_.emplace_back(frees_ - 1, node);
+}
+
+template <typename Unit>
+void TreeCore<Unit>::ReclaimRetired() {
+  pins_checked_ = false;  // the next writer looks again
+  if (retired_.empty()) return;
+  const uint64_t oldest = mu_.OldestPin();
+  size_t freed = 0;
+  while (freed < retired_.size() && retired_[freed].first < oldest) ::operator delete(retired_[freed++].second);
+  retired_.erase(retired_.begin(), retired_.begin() + static_cast<ptrdiff_t>(freed));
 }
 
 template <typename Unit>
@@ -965,8 +1069,10 @@ void TreeCore<Unit>::FreeSubtree(NodeT* top) {
 }
 
 template <typename Unit>
-void TreeCore<Unit>::InsertLocked(const Unit* key, size_t units, TenantId tenant, uint64_t tick, NodeT* start,
-                                  size_t start_units, PreparedLeaf& prepared) {
+void TreeCore<Unit>::InsertLocked(const Unit* key, size_t units, TenantId tenant, uint64_t tick,
+                                  const Descent* resume, PreparedLeaf& prepared) {
+  NodeT* const start = resume != nullptr ? resume->base : root_;
+  const size_t start_units = resume != nullptr ? resume->base_units : 0;
   size_t gained = 0;
   const uint64_t owner_tick = NextOwnerTick();
   // The path above `start` was matched already: own and stamp it.
@@ -1002,7 +1108,15 @@ void TreeCore<Unit>::InsertLocked(const Unit* key, size_t units, TenantId tenant
       gained += len;
       break;
     }
-    const size_t m = Aligned(MismatchUnits(child->edge(), key + pos, std::min(child->edge_len, units - pos)));
+    size_t m;
+    if (resume != nullptr && pos == start_units && child == resume->deepest &&
+        child->edge() == resume->deepest_edge && child->edge_len == resume->deepest_len) {
+      // The descent compared this very edge from the same position (nothing
+      // was freed since, so the address is the same node's).
+      m = resume->matched - pos;
+    } else {
+      m = Aligned(MismatchUnits(child->edge(), key + pos, std::min(child->edge_len, units - pos)));
+    }
     int owner = FindOwner(child, tenant);
     if (m < child->edge_len) {
       if (owner >= 0 && pos + m == units) {
@@ -1031,7 +1145,6 @@ void TreeCore<Unit>::Insert(absl::Span<const Unit> key, TenantId tenant) {
   const size_t units = Aligned(key.size());
   if (units == 0 || tenant == kNoTenant) return;
   Descent d;
-  uint64_t seen_frees = 0;
   {
     // Fast path: the tenant already owns the whole key (a repeated prompt).
     ReaderLock lock(&mu_);
@@ -1040,18 +1153,18 @@ void TreeCore<Unit>::Insert(absl::Span<const Unit> key, TenantId tenant) {
       TouchOwnerPath(d.deepest, tenant);
       return;
     }
-    seen_frees = frees_;
   }
   PreparedLeaf prepared = PrepareLeaf(key.data(), units, d);  // no lock held
   WriterLock lock(&mu_);
-  if (BaseStillValid(d, seen_frees)) {
+  if (BaseStillValid(d)) {
     // Resume where the descent ended.
-    InsertLocked(key.data(), units, tenant, NextTick(), d.base, d.base_units, prepared);
+    InsertLocked(key.data(), units, tenant, NextTick(), &d, prepared);
   } else {
-    InsertLocked(key.data(), units, tenant, NextTick(), root_, 0, prepared);
+    InsertLocked(key.data(), units, tenant, NextTick(), nullptr, prepared);
   }
   DiscardPrepared(prepared);
   MaybeEvictInline();
+  ReclaimRetired();
 }
 
 template <typename Unit>
@@ -1070,7 +1183,6 @@ typename TreeCore<Unit>::Result TreeCore<Unit>::MatchAndInsert(
   const size_t units = Aligned(key.size());
   result.match.key_units = units;
   uint64_t seen_removals = 0;
-  uint64_t seen_frees = 0;
   Descent d;
   {
     ReaderLock lock(&mu_);
@@ -1083,7 +1195,6 @@ typename TreeCore<Unit>::Result TreeCore<Unit>::MatchAndInsert(
       }
     }
     seen_removals = removals_;
-    seen_frees = frees_;
     result.chosen = choose(result.match);
     if (result.chosen == kNoTenant || units == 0) return result;
     if (d.matched == units && FindOwner(d.deepest, result.chosen) >= 0) {
@@ -1099,14 +1210,15 @@ typename TreeCore<Unit>::Result TreeCore<Unit>::MatchAndInsert(
     DiscardPrepared(prepared);
     return result;
   }
-  if (BaseStillValid(d, seen_frees)) {
+  if (BaseStillValid(d)) {
     // One descent in all.
-    InsertLocked(key.data(), units, result.chosen, NextTick(), d.base, d.base_units, prepared);
+    InsertLocked(key.data(), units, result.chosen, NextTick(), &d, prepared);
   } else {
-    InsertLocked(key.data(), units, result.chosen, NextTick(), root_, 0, prepared);
+    InsertLocked(key.data(), units, result.chosen, NextTick(), nullptr, prepared);
   }
   DiscardPrepared(prepared);
   MaybeEvictInline();
+  ReclaimRetired();
   return result;
 }
 
@@ -1152,6 +1264,7 @@ void TreeCore<Unit>::RemoveTenant(TenantId tenant) {
   }
   // Children first, so a merge never frees a node still to be visited.
   for (auto it = survivors.rbegin(); it != survivors.rend(); ++it) TryMerge(*it);
+  ReclaimRetired();
 }
 
 // ----------------------------------------------------------------------------
@@ -1217,7 +1330,9 @@ void TreeCore<Unit>::MaybeEvictInline() {
 template <typename Unit>
 size_t TreeCore<Unit>::EvictTo(size_t target_units) {
   WriterLock lock(&mu_);
-  return EvictToLocked(target_units);
+  const size_t evicted = EvictToLocked(target_units);
+  ReclaimRetired();
+  return evicted;
 }
 
 // ----------------------------------------------------------------------------
@@ -1364,6 +1479,11 @@ RadixTree<Unit>::RadixTree(TreeOptions options)
 
 template <typename Unit>
 RadixTree<Unit>::~RadixTree() = default;
+
+template <typename Unit>
+void RadixTree<Unit>::SetUnlockedCompareHookForTesting(std::function<void()> hook) {
+  core_->set_unlocked_hook(std::move(hook));
+}
 
 template <typename Unit>
 PrefixMatch RadixTree<Unit>::Match(absl::Span<const Unit> key) const {

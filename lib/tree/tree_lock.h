@@ -53,13 +53,30 @@ class SpinWait {
   int spins_ = 0;
 };
 
+// ThreadSlotNumber
+//
+// A thread's reader slot number: the lowest number no live thread holds,
+// taken on construction and given back on destruction (tree_lock.cc), so a
+// process that keeps creating and ending threads keeps its live threads on
+// low numbers, i.e. on slots of their own.
+class ThreadSlotNumber {
+ public:
+  ThreadSlotNumber();
+  ~ThreadSlotNumber();
+  ThreadSlotNumber(const ThreadSlotNumber&) = delete;
+  ThreadSlotNumber& operator=(const ThreadSlotNumber&) = delete;
+  size_t value() const { return value_; }
+
+ private:
+  const size_t value_;
+};
+
 // ReaderSlotIndex()
 //
-// This thread's reader slot: threads are numbered in order of first use.
+// This thread's slot number (see ThreadSlotNumber).
 inline size_t ReaderSlotIndex() {
-  static std::atomic<size_t> next{0};
-  thread_local const size_t index = next.fetch_add(1, std::memory_order_relaxed);
-  return index;
+  thread_local const ThreadSlotNumber number;
+  return number.value();
 }
 
 // TreeLock
@@ -67,6 +84,13 @@ inline size_t ReaderSlotIndex() {
 // A reader-writer lock with per-thread reader slots (threads beyond
 // `kSlots` share slots, which stays correct). Writers are preferred: a
 // reader that sees a writer waiting backs off. Not recursive.
+//
+// Each slot also carries a pin for deferred reclamation: a reader that owns
+// its slot (`OwnsSlot()`) may record, before it releases the lock, the
+// sequence number of the next object a writer will retire; everything it
+// could reach was still live then, so a writer frees only what was retired
+// before every recorded pin (`OldestPin()`). The radix tree uses this to
+// compare a long edge without holding the lock.
 class ABSL_LOCKABLE TreeLock {
  public:
   TreeLock() = default;
@@ -110,10 +134,46 @@ class ABSL_LOCKABLE TreeLock {
     slots_[ReaderSlotIndex() % kSlots].readers.fetch_sub(1, std::memory_order_release);
   }
 
+  // TreeLock::OwnsSlot()
+  //
+  // Whether this thread has a reader slot to itself (one of the first
+  // `kSlots` threads to lock any tree); only such a thread may pin.
+  static bool OwnsSlot() { return ReaderSlotIndex() < kSlots; }
+
+  // TreeLock::Pin() / Unpin()
+  //
+  // Pin: called by an OwnsSlot() thread holding the shared lock, with the
+  // sequence number the next retired object will get; the writers that
+  // follow this reader's unlock see it. An older pin of the thread's (a
+  // nested descent) is kept. Returns what Unpin() must restore. Unpin: once
+  // the thread no longer touches what it reached under the lock.
+  uint64_t Pin(uint64_t next_retire_seq) {
+    std::atomic<uint64_t>& pin = slots_[ReaderSlotIndex()].pin;
+    const uint64_t previous = pin.load(std::memory_order_relaxed);
+    if (previous == 0) pin.store(next_retire_seq + 1, std::memory_order_relaxed);
+    return previous;
+  }
+  void Unpin(uint64_t previous) { slots_[ReaderSlotIndex()].pin.store(previous, std::memory_order_release); }
+
+  // TreeLock::OldestPin()
+  //
+  // Called with the exclusive lock held: objects retired with a sequence
+  // number below the result are unreachable by every reader. UINT64_MAX when
+  // nothing is pinned.
+  uint64_t OldestPin() const {
+    uint64_t oldest = UINT64_MAX;
+    for (const Slot& slot : slots_) {
+      const uint64_t pin = slot.pin.load(std::memory_order_acquire);
+      if (pin != 0 && pin - 1 < oldest) oldest = pin - 1;
+    }
+    return oldest;
+  }
+
  private:
   static constexpr size_t kSlots = 8;
   struct alignas(64) Slot {
     std::atomic<uint32_t> readers{0};
+    std::atomic<uint64_t> pin{0};  // 0: none; else next retire seq + 1
   };
 
   alignas(64) std::atomic<uint32_t> writer_{0};
