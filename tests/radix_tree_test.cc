@@ -980,6 +980,32 @@ TEST(RadixTreeUnlockedCompareTest, NodeFreedInTheWindowIsNotReadAfterFree) {
   }
 }
 
+// The whole tree is evicted while an insert's descent compares: the insert
+// starts over from the root and stores the whole key for its tenant only.
+TEST(RadixTreeUnlockedCompareTest, InsertIntoATreeEvictedInTheWindow) {
+  std::mt19937_64 rng(24);
+  const std::string a = RandomBytes(rng, 3000);
+  const std::string c = a.substr(0, 2000) + std::string(100, 'z');
+  TextTree tree(Unbounded());
+  tree.Insert(TextKey(a), 1);
+  bool fired = false;
+  tree.SetUnlockedCompareHookForTesting([&] {
+    if (fired) return;
+    fired = true;
+    tree.EvictTo(0);
+  });
+  tree.Insert(TextKey(c), 2);
+  tree.SetUnlockedCompareHookForTesting(nullptr);
+  EXPECT_TRUE(fired);
+  EXPECT_TREE_OK(tree);
+  const PrefixMatch m = tree.Match(TextKey(c));
+  EXPECT_EQ(m.matched_units, c.size());
+  EXPECT_EQ(Owners(m), std::vector<TenantId>{2});
+  EXPECT_EQ(tree.tenant_units(1), 0u);
+  EXPECT_EQ(tree.tenant_units(2), c.size());
+  EXPECT_EQ(tree.node_count(), 1u);
+}
+
 // An insert resumes from where its descent ended even when a node above
 // was replaced in the window (relocated by a split), and skips nothing.
 TEST(RadixTreeUnlockedCompareTest, InsertAfterTheWindowLandsWhereTheKeySays) {

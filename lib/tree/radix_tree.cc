@@ -17,14 +17,16 @@
 // decide, for the fused call); when the key needs structural work they
 // re-take the lock exclusively and resume from the last node the shared
 // descent matched whole (its "base") instead of descending again, when that
-// node is provably unchanged: no node was freed since (`frees_`, bumped by
-// every free: eviction, tenant removal, merges, relocations) and its edge
-// still has the length the descent saw (a split shortens the node it splits;
-// nothing else changes an edge). Inserts by other threads in between (new
-// children, splits above or below the base) do not force a second descent:
-// the units up to the base are the same, and the insert goes on from there
-// over the current structure. Under concurrent first-time inserts that is
-// what keeps the exclusive section short.
+// node is provably unchanged: still in the tree, with the edge length the
+// descent saw (a split shortens the node it splits; nothing else changes an
+// edge). Inserts, splits and evictions by other threads in between do not
+// force a second descent: the units up to the base are the same, and the
+// insert goes on from there over the current structure. Under concurrent
+// inserts that is what keeps the exclusive section short. To tell whether
+// the base is still in the tree, the thread keeps a pin (below) from the end
+// of its descent to the end of its insert, so the base is at worst retired,
+// not freed; threads without a slot of their own resume only if nothing at
+// all was freed since their descent began (`frees_`).
 //
 // Long edges are compared unlocked. A descent spends nearly all its time
 // comparing the key with long edges (a shared 8 KB system prompt); holding
@@ -36,12 +38,11 @@
 // not, it descends again from the root holding the lock throughout. This is
 // safe because an edge's units never change once the node is linked in (a
 // split only moves `edge_off` or trims the length; every other change copies
-// the edge into a new node), and because while any descent is pinned a
+// the edge into a new node), and because while any thread is pinned a
 // removed node is not freed but retired (`retired_`, numbered by `frees_`)
-// and freed only once no pinned reader can still reach it (ReclaimRetired). Threads without a reader slot of
-// their own (beyond the first TreeLock::kSlots) hold the lock throughout.
-// For resuming from a base, a descent counts as unchanged only if nothing
-// at all was retired since it started (`Descent::frees_seen`).
+// and freed only once no pin can still reach it (ReclaimRetired). Threads
+// without a reader slot of their own (beyond the first TreeLock::kSlots
+// alive) hold the lock throughout.
 //
 // Recency. Two per-tree tick counters. Node ticks serve eviction only ("used
 // since queued") and come from `clock_`: writers take a fresh tick, a use
@@ -196,6 +197,10 @@ class TreeCore {
     // need not compare it again (see InsertLocked).
     const Unit* deepest_edge = nullptr;
     size_t deepest_len = 0;
+    // Set by PinForInsert: the descent's nodes stay allocated (at worst
+    // retired) until UnpinAfterInsert, so BaseStillValid can look at them.
+    bool pinned = false;
+    uint64_t outer_pin = 0;
   };
 
   size_t Aligned(size_t units) const { return page_ == 1 ? units : units / page_ * page_; }
@@ -278,9 +283,23 @@ class TreeCore {
   size_t EvictToLocked(size_t target_units) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   size_t EvictLeaf(NodeT* leaf) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_, stats_mu_);
   bool RemovedSince(uint64_t seen, TenantId tenant) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  // Whether `d` may be resumed from its base (see "One descent" above).
+  // Called under the shared lock when `d` is to be resumed by an insert:
+  // keeps the nodes it reached from being freed until UnpinAfterInsert
+  // (threads with a slot of their own; see tree_lock.h).
+  void PinForInsert(Descent& d) const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    if (!TreeLock::OwnsSlot()) return;
+    d.outer_pin = mu_.Pin(d.frees_seen);
+    d.pinned = true;
+  }
+  void UnpinAfterInsert(const Descent& d) const {
+    if (d.pinned) mu_.Unpin(d.outer_pin);
+  }
+  // Whether `d` may be resumed from its base (see "One descent" above): the
+  // base is still in the tree (pinned: it may have been retired, not freed;
+  // else nothing may have been freed since) with the edge the descent saw.
   bool BaseStillValid(const Descent& d) const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    return frees_ == d.frees_seen && d.base->edge_len == d.base_len;
+    const bool linked = d.pinned ? d.base == root_ || d.base->parent != nullptr : frees_ == d.frees_seen;
+    return linked && d.base->edge_len == d.base_len;
   }
   // Frees the retired nodes no pinned reader can reach. Every writer that
   // may free a node calls it before it releases the lock.
@@ -1153,6 +1172,7 @@ void TreeCore<Unit>::Insert(absl::Span<const Unit> key, TenantId tenant) {
       TouchOwnerPath(d.deepest, tenant);
       return;
     }
+    PinForInsert(d);
   }
   PreparedLeaf prepared = PrepareLeaf(key.data(), units, d);  // no lock held
   WriterLock lock(&mu_);
@@ -1164,6 +1184,7 @@ void TreeCore<Unit>::Insert(absl::Span<const Unit> key, TenantId tenant) {
   }
   DiscardPrepared(prepared);
   MaybeEvictInline();
+  UnpinAfterInsert(d);
   ReclaimRetired();
 }
 
@@ -1201,6 +1222,7 @@ typename TreeCore<Unit>::Result TreeCore<Unit>::MatchAndInsert(
       TouchOwnerPath(d.deepest, result.chosen);
       return result;
     }
+    PinForInsert(d);
   }
   PreparedLeaf prepared = PrepareLeaf(key.data(), units, d);  // no lock held
   WriterLock lock(&mu_);
@@ -1208,6 +1230,8 @@ typename TreeCore<Unit>::Result TreeCore<Unit>::MatchAndInsert(
   // removed since, do not bring it back.
   if (removals_ != seen_removals && RemovedSince(seen_removals, result.chosen)) {
     DiscardPrepared(prepared);
+    UnpinAfterInsert(d);
+    ReclaimRetired();
     return result;
   }
   if (BaseStillValid(d)) {
@@ -1218,6 +1242,7 @@ typename TreeCore<Unit>::Result TreeCore<Unit>::MatchAndInsert(
   }
   DiscardPrepared(prepared);
   MaybeEvictInline();
+  UnpinAfterInsert(d);
   ReclaimRetired();
   return result;
 }
