@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -918,6 +919,17 @@ TEST(RadixTreeEvictionTest, WideFanOutOfChildrenSharingTheirFirstUnit) {
 // Long edges compared without the lock: the test hook runs in that window,
 // on the descending thread, and changes the tree under the descent.
 
+// Runs `action` in the first such window of `tree` (and not in the windows
+// of the calls it makes); `*fired` says whether it ran.
+void OnFirstWindow(TextTree& tree, bool* fired, std::function<void()> action) {
+  *fired = false;
+  tree.SetUnlockedCompareHookForTesting([fired, action = std::move(action)] {
+    if (*fired) return;
+    *fired = true;
+    action();
+  });
+}
+
 // The compared node is split in the window: the descent starts over and
 // sees the tree as it is now.
 TEST(RadixTreeUnlockedCompareTest, SplitOfTheComparedEdgeIsSeen) {
@@ -955,9 +967,7 @@ TEST(RadixTreeUnlockedCompareTest, NodeFreedInTheWindowIsNotReadAfterFree) {
     tree.Insert(TextKey(b), 2);
     tree.Insert(TextKey(a), 1);  // a's node below the shared 500: 2500 units
     bool fired = false;
-    tree.SetUnlockedCompareHookForTesting([&] {
-      if (fired) return;
-      fired = true;
+    OnFirstWindow(tree, &fired, [&] {
       if (evict) {
         tree.EvictTo(0);
       } else {
@@ -989,11 +999,7 @@ TEST(RadixTreeUnlockedCompareTest, InsertIntoATreeEvictedInTheWindow) {
   TextTree tree(Unbounded());
   tree.Insert(TextKey(a), 1);
   bool fired = false;
-  tree.SetUnlockedCompareHookForTesting([&] {
-    if (fired) return;
-    fired = true;
-    tree.EvictTo(0);
-  });
+  OnFirstWindow(tree, &fired, [&] { tree.EvictTo(0); });
   tree.Insert(TextKey(c), 2);
   tree.SetUnlockedCompareHookForTesting(nullptr);
   EXPECT_TRUE(fired);
@@ -1006,8 +1012,9 @@ TEST(RadixTreeUnlockedCompareTest, InsertIntoATreeEvictedInTheWindow) {
   EXPECT_EQ(tree.node_count(), 1u);
 }
 
-// An insert resumes from where its descent ended even when a node above
-// was replaced in the window (relocated by a split), and skips nothing.
+// The node an insert's descent compares is split twice in the window (once
+// on each side of where the key leaves it): the insert still stores exactly
+// the key's units and nothing else.
 TEST(RadixTreeUnlockedCompareTest, InsertAfterTheWindowLandsWhereTheKeySays) {
   std::mt19937_64 rng(23);
   const std::string a = RandomBytes(rng, 5000);
@@ -1015,9 +1022,7 @@ TEST(RadixTreeUnlockedCompareTest, InsertAfterTheWindowLandsWhereTheKeySays) {
   TextTree tree(Unbounded());
   tree.Insert(TextKey(a), 1);
   bool fired = false;
-  tree.SetUnlockedCompareHookForTesting([&] {
-    if (fired) return;
-    fired = true;
+  OnFirstWindow(tree, &fired, [&] {
     // Split a's node near its start and near its end.
     tree.Insert(TextKey(a.substr(0, 100) + "x"), 2);
     tree.Insert(TextKey(a.substr(0, 4500) + "y"), 2);
