@@ -89,8 +89,10 @@ inline size_t ReaderSlotIndex() {
 // its slot (`OwnsSlot()`) may record, before it releases the lock, the
 // sequence number of the next object a writer will retire; everything it
 // could reach was still live then, so a writer frees only what was retired
-// before every recorded pin (`OldestPin()`). The radix tree uses this to
-// compare a long edge without holding the lock.
+// before every recorded pin (`OldestPin()`). Pins change only while their
+// thread holds the lock, so a writer's view of them is fixed for its whole
+// critical section. The radix tree uses this to compare a long edge without
+// holding the lock.
 class ABSL_LOCKABLE TreeLock {
  public:
   TreeLock() = default;
@@ -143,8 +145,8 @@ class ABSL_LOCKABLE TreeLock {
   // TreeLock::Pin() / Unpin()
   //
   // Pin: called by an OwnsSlot() thread holding the shared lock, with the
-  // sequence number the next retired object will get; the writers that
-  // follow this reader's unlock see it. An older pin of the thread's (a
+  // sequence number the next retired object will get (or an earlier one:
+  // that keeps more); the writers that follow this reader's unlock see it. An older pin of the thread's (a
   // nested descent) is kept. Returns what Unpin() must restore. Unpin: once
   // the thread no longer touches what it reached under the lock.
   uint64_t Pin(uint64_t next_retire_seq) {
