@@ -1130,8 +1130,9 @@ void TreeCore<Unit>::InsertLocked(const Unit* key, size_t units, TenantId tenant
     size_t m;
     if (resume != nullptr && pos == start_units && child == resume->deepest &&
         child->edge() == resume->deepest_edge && child->edge_len == resume->deepest_len) {
-      // The descent compared this very edge from the same position (nothing
-      // was freed since, so the address is the same node's).
+      // The descent compared this very edge from the same position (the
+      // address is the same node's: a node the descent reached is pinned,
+      // or nothing was freed since, so its memory was not reused).
       m = resume->matched - pos;
     } else {
       m = Aligned(MismatchUnits(child->edge(), key + pos, std::min(child->edge_len, units - pos)));
@@ -1176,12 +1177,8 @@ void TreeCore<Unit>::Insert(absl::Span<const Unit> key, TenantId tenant) {
   }
   PreparedLeaf prepared = PrepareLeaf(key.data(), units, d);  // no lock held
   WriterLock lock(&mu_);
-  if (BaseStillValid(d)) {
-    // Resume where the descent ended.
-    InsertLocked(key.data(), units, tenant, NextTick(), &d, prepared);
-  } else {
-    InsertLocked(key.data(), units, tenant, NextTick(), nullptr, prepared);
-  }
+  // Resume where the descent ended if its base is unchanged.
+  InsertLocked(key.data(), units, tenant, NextTick(), BaseStillValid(d) ? &d : nullptr, prepared);
   DiscardPrepared(prepared);
   MaybeEvictInline();
   UnpinAfterInsert(d);
@@ -1234,12 +1231,8 @@ typename TreeCore<Unit>::Result TreeCore<Unit>::MatchAndInsert(
     ReclaimRetired();
     return result;
   }
-  if (BaseStillValid(d)) {
-    // One descent in all.
-    InsertLocked(key.data(), units, result.chosen, NextTick(), &d, prepared);
-  } else {
-    InsertLocked(key.data(), units, result.chosen, NextTick(), nullptr, prepared);
-  }
+  // One descent in all, if the base is unchanged.
+  InsertLocked(key.data(), units, result.chosen, NextTick(), BaseStillValid(d) ? &d : nullptr, prepared);
   DiscardPrepared(prepared);
   MaybeEvictInline();
   UnpinAfterInsert(d);
