@@ -263,6 +263,33 @@ TEST(RadixTreeTest, RepeatedPromptsKeepOwnersMostRecentlyUsedFirst) {
   EXPECT_TREE_OK(tree);
 }
 
+// Short owner lists are ordered by counting, long ones by sorting: both
+// must give most recent first through any sequence of uses.
+TEST(RadixTreeTest, OwnerOrderFollowsUsesForShortAndLongOwnerLists) {
+  for (uint32_t owners : {2u, 9u, 16u, 17u, 40u}) {
+    SCOPED_TRACE(owners);
+    TextTree tree(Unbounded());
+    std::mt19937 rng(owners);
+    std::vector<TenantId> order;  // the expected order, most recent first
+    std::vector<TenantId> tenants;
+    for (TenantId t = 1; t <= owners; ++t) tenants.push_back(t);
+    std::shuffle(tenants.begin(), tenants.end(), rng);
+    for (TenantId t : tenants) {
+      tree.Insert(TextKey("system prompt"), t);
+      order.insert(order.begin(), t);
+    }
+    EXPECT_EQ(Owners(tree.Match(TextKey("system prompt"))), order);
+    for (int use = 0; use < 100; ++use) {
+      const TenantId t = static_cast<TenantId>(rng() % owners + 1);
+      tree.Insert(TextKey("system prompt"), t);  // already owned: the fast path
+      order.erase(std::find(order.begin(), order.end(), t));
+      order.insert(order.begin(), t);
+      ASSERT_EQ(Owners(tree.Match(TextKey("system prompt"))), order) << "after use " << use;
+    }
+    EXPECT_TREE_OK(tree);
+  }
+}
+
 TEST(RadixTreeTest, MatchAndInsertCallsChooseOnceAndMayReadStats) {
   TextTree tree(Unbounded());
   tree.Insert(TextKey("system prompt A"), 1);
