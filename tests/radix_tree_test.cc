@@ -290,6 +290,31 @@ TEST(RadixTreeTest, OwnerOrderFollowsUsesForShortAndLongOwnerLists) {
   }
 }
 
+// A refresh counts within its node; past 2^16 refreshes of one node it must
+// still rank below every later insert (which takes a tick from the tree's
+// clock), and above every earlier use.
+TEST(RadixTreeTest, OwnerOrderSurvivesManyRefreshesOfOneNode) {
+  TextTree tree(Unbounded());
+  tree.Insert(TextKey("system prompt"), 1);
+  tree.Insert(TextKey("system prompt"), 2);
+  constexpr int kRefreshes = 70000;  // more than one block of refreshes
+  for (int i = 0; i < kRefreshes; ++i) {
+    const TenantId t = static_cast<TenantId>(1 + i % 2);
+    tree.Insert(TextKey("system prompt"), t);  // already owned: a refresh
+    if (i % 997 == 0 || i >= kRefreshes - 2) {
+      ASSERT_THAT(Owners(tree.Match(TextKey("system prompt"))), ElementsAre(t, 3 - t)) << "after use " << i;
+    }
+  }
+  // A new owner, then a new key through the node: each becomes the latest.
+  tree.Insert(TextKey("system prompt"), 3);
+  EXPECT_THAT(Owners(tree.Match(TextKey("system prompt"))), ElementsAre(3u, 2u, 1u));
+  tree.Insert(TextKey("system prompt?"), 1);
+  EXPECT_THAT(Owners(tree.Match(TextKey("system prompt"))), ElementsAre(1u, 3u, 2u));
+  tree.Insert(TextKey("system prompt"), 2);
+  EXPECT_THAT(Owners(tree.Match(TextKey("system prompt"))), ElementsAre(2u, 1u, 3u));
+  EXPECT_TREE_OK(tree);
+}
+
 TEST(RadixTreeTest, MatchAndInsertCallsChooseOnceAndMayReadStats) {
   TextTree tree(Unbounded());
   tree.Insert(TextKey("system prompt A"), 1);
@@ -777,6 +802,28 @@ TEST(RadixTreeEvictionTest, StaleParentGoesWithItsLastChild) {
   tree.EvictTo(5);
   EXPECT_EQ(tree.stored_units(), 5u);
   EXPECT_EQ(tree.Match(TextKey("fresh")).matched_units, 5u);
+  EXPECT_TREE_OK(tree);
+}
+
+// A use stamps only the node it ends in; a parent that becomes a leaf must
+// still count the uses of the children it lost. Here its first child ("A")
+// was used after its last child ("B"), so the parent gets a second chance
+// when "B" goes, and "zzzz" (used with "A") goes instead.
+TEST(RadixTreeEvictionTest, ParentKeepsTheLatestUseOfItsEvictedChildren) {
+  TextTree tree(Unbounded());
+  tree.Insert(TextKey("abcA"), 1);
+  tree.Insert(TextKey("abcB"), 1);  // "abc" above "A" and "B"
+  tree.Insert(TextKey("zzzz"), 1);
+  tree.Match(TextKey("abcB"));
+  tree.Insert(TextKey("qqqq"), 1);  // advances the clock: the uses below are later
+  tree.Match(TextKey("abcA"));
+  tree.Match(TextKey("zzzz"));
+  // Queue, old end first: A, B, zzzz, qqqq. A, B and zzzz get second
+  // chances; qqqq, A and B go; "abc" is then a leaf last used with A.
+  tree.EvictTo(4);
+  EXPECT_EQ(tree.stored_units(), 3u);
+  EXPECT_EQ(tree.Match(TextKey("abcA")).matched_units, 3u);
+  EXPECT_EQ(tree.Match(TextKey("zzzz")).matched_units, 0u);
   EXPECT_TREE_OK(tree);
 }
 

@@ -110,11 +110,13 @@ class TreeCore;  // lib/tree/radix_tree.cc
 // Semantics:
 //   * `Insert(key, t)` records that tenant `t` caches every page-aligned
 //     prefix of `key`: each node on the key's path becomes owned by `t`
-//     (nodes are created, or split at page boundaries, as needed) and is
+//     (nodes are created, or split at page boundaries, as needed), and `t`
+//     becomes the most recent owner of each; the key's deepest node is
 //     stamped with the tree's current recency tick.
 //   * `Match(key)` finds the deepest node on the key's path (possibly partway
 //     into its edge) and returns its owners, most recently used first. A
-//     match is a use: it refreshes the recency of the matched path.
+//     match is a use: it refreshes the recency of the deepest matched node
+//     (a node's own recency covers every use of its descendants; see below).
 //   * Eviction removes whole leaves (every owner at once) in approximately
 //     least-recently-used order until the tree is within a target.
 //

@@ -44,21 +44,35 @@
 // without a reader slot of their own (beyond the first TreeLock::kSlots
 // alive) hold the lock throughout.
 //
-// Recency. Two per-tree tick counters. Node ticks serve eviction only ("used
-// since queued") and come from `clock_`: writers take a fresh tick, a use
-// under the shared lock stores "current + 1" without incrementing (no shared
-// counter write per match), which is newer than every tick handed out so
-// far; eviction and tenant removal advance the clock before requeueing, so
-// "current + 1" is always a use of what they requeued. Owner ticks order a
-// node's owners (most recent first) and come from `owner_clock_`: a repeated
-// prompt (the read-only fast path) takes a fresh one only when its tenant is
-// not already the latest owner of some node on its path, and stores it there
-// only. So in the steady state of a replayed workload a repeated prompt
-// writes nothing on its path except at the few nodes that several tenants
-// share and use in turn, and never moves `clock_`, which would make every
-// later use rewrite every node tick on its path: two routing threads do not
-// bounce the hot nodes' cache lines between them. The owner order is the
-// same as if every use took a fresh tick.
+// Recency. Every write to a node that other routing threads read next moves
+// its cache line between cores, and the nodes every path shares (a chat
+// template's first tokens) are read by every request; so a use writes as
+// little as the recency semantics allow.
+//
+// Node ticks serve eviction only ("used since queued") and come from
+// `clock_`: writers take a fresh tick, a use under the shared lock stores
+// "current + 1" without incrementing (no shared counter write per match),
+// which is newer than every tick handed out so far; eviction and tenant
+// removal advance the clock before requeueing, so "current + 1" is always a
+// use of what they requeued. A use stamps only its deepest node: an inner
+// node's uses through it are recorded in its descendants, and eviction
+// carries an evicted leaf's tick up to its parent, so a parent that becomes
+// a leaf holds the latest use of anything below it, as if every use had
+// stamped the whole path.
+//
+// Owner ticks order a node's owners (most recent first) and are compared
+// only within one node. A use refreshes its tenant's tick at every node on
+// its path where the tenant is not already the latest owner (a node shared
+// by tenants in turn: the template's node, shared by every worker), and no
+// tick at all where it is. The fresh tick is the node's own latest owner
+// tick + 1 (the other ticks were just read anyway), so the refresh writes
+// that node and nothing shared by the whole tree; nodes with more than
+// kMaxOwnersChecked owners, and inserts, take one from `owner_clock_`
+// instead. A tick is (owner_clock_ value << kOwnerTickLowBits) + refreshes
+// since; a refresh that would carry into a block not yet handed out takes a
+// fresh one from the clock instead, so a tick from the clock is newer than
+// every tick at every node. The owner order is the same as if every use
+// took a fresh tick from one clock.
 //
 // Eviction queue. Every non-root leaf is in one intrusive doubly-linked queue
 // (head = young end, tail = old end) with the tick it was queued with. A
@@ -121,6 +135,11 @@ constexpr size_t kUnlockedCompareBytes = 1024;
 // Owner lists up to this long are scanned to skip refreshing an owner tick
 // that is already the node's latest (see TouchOwnerPath).
 constexpr uint32_t kMaxOwnersChecked = 8;
+
+// Owner ticks count refreshes within one node in their low bits (see
+// "Recency" above).
+constexpr int kOwnerTickLowBits = 16;
+constexpr uint64_t kOwnerTickLowMask = (uint64_t{1} << kOwnerTickLowBits) - 1;
 
 // Owner lists up to this long are ordered by counting (see FillOwners).
 constexpr uint32_t kMaxOwnersRanked = 16;
@@ -209,7 +228,9 @@ class TreeCore {
   size_t Aligned(size_t units) const { return page_ == 1 ? units : units / page_ * page_; }
   uint64_t NextTick() { return clock_.fetch_add(1, std::memory_order_relaxed) + 1; }
   uint64_t UseTick() const { return clock_.load(std::memory_order_relaxed) + 1; }
-  uint64_t NextOwnerTick() const { return owner_clock_.fetch_add(1, std::memory_order_relaxed) + 1; }
+  uint64_t NextOwnerTick() const {
+    return (owner_clock_.fetch_add(1, std::memory_order_relaxed) + 1) << kOwnerTickLowBits;
+  }
 
   // --- Reads: callers hold mu_ (shared or exclusive). ---
   NodeT* FindChild(const NodeT* node, const Unit* key) const;
@@ -218,15 +239,17 @@ class TreeCore {
   Descent Descend(const Unit* key, size_t units) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   static void FillOwners(const NodeT* node, PrefixMatch& match);
   static int FindOwner(const NodeT* node, TenantId tenant);
-  // Raises the node ticks from `deepest` up to (not including) the root.
-  static void TouchPath(NodeT* deepest, uint64_t tick);
   // Records a use by `tenant` (it must own `deepest`) of the path from
-  // `deepest` up: node ticks are raised to UseTick(), and `tenant` becomes
-  // the most recent owner of every node on it (see "Recency" above).
+  // `deepest` up: `deepest`'s tick is raised to UseTick(), and `tenant`
+  // becomes the most recent owner of every node on it (see "Recency" above).
   void TouchOwnerPath(NodeT* deepest, TenantId tenant) const;
-  // Whether owner `i` of `node` has a tick above every other owner's, so
-  // that refreshing it would not change the node's owner order.
-  static bool IsLatestOwner(const NodeT* node, int i);
+  // The tick that makes owner `i` of `node` its most recent owner, or 0 if it
+  // already is (no write needed): the node's latest owner tick + 1, or a
+  // fresh tick from `owner_clock_` (see "Recency" above).
+  uint64_t OwnerRefreshTick(const NodeT* node, int i) const;
+  // Makes owner `i` of `node` its most recent, with `tick` from the clock,
+  // unless it already is. Exclusive lock.
+  static void StampOwner(NodeT* node, int i, uint64_t tick);
 
   // --- Writes: callers hold mu_ exclusively. ---
   // A new node with an edge of `units` units, initialized but not yet
@@ -331,7 +354,8 @@ class TreeCore {
   // Node recency (eviction): advanced by writers only (see "Recency"), read
   // by every match.
   alignas(64) std::atomic<uint64_t> clock_{0};
-  // Owner order: advanced by every insert and every owner refresh.
+  // Owner order: advanced by every insert and by the refreshes that cannot
+  // count within their node (see "Recency").
   alignas(64) mutable std::atomic<uint64_t> owner_clock_{0};
 
   // Written by writers only (under the exclusive lock).
@@ -515,34 +539,45 @@ void TreeCore<Unit>::FillOwners(const NodeT* node, PrefixMatch& match) {
 }
 
 template <typename Unit>
-void TreeCore<Unit>::TouchPath(NodeT* deepest, uint64_t tick) {
-  for (NodeT* node = deepest; node->parent != nullptr; node = node->parent) RaiseTick(node->tick, tick);
+uint64_t TreeCore<Unit>::OwnerRefreshTick(const NodeT* node, int i) const {
+  const uint32_t count = node->owner_count;
+  if (count == 1) return 0;
+  // Reading every tick costs a load per owner; past a few owners, taking one
+  // from the clock is cheaper.
+  if (count > kMaxOwnersChecked) return NextOwnerTick();
+  const Owner* owners = node->owner_data();
+  const uint64_t mine = LoadTick(owners[i].tick);
+  uint64_t latest_other = 0;
+  for (uint32_t j = 0; j < count; ++j) {
+    if (j != static_cast<uint32_t>(i)) latest_other = std::max(latest_other, LoadTick(owners[j].tick));
+  }
+  if (mine > latest_other) return 0;
+  const uint64_t next = latest_other + 1;
+  // Carrying into the next block would tie with a tick the clock hands out.
+  return (next & kOwnerTickLowMask) != 0 ? next : NextOwnerTick();
 }
 
 template <typename Unit>
-bool TreeCore<Unit>::IsLatestOwner(const NodeT* node, int i) {
+void TreeCore<Unit>::StampOwner(NodeT* node, int i, uint64_t tick) {
   const uint32_t count = node->owner_count;
-  if (count == 1) return true;
-  // Checking costs a load per owner; past a few owners, a store is cheaper.
-  if (count > kMaxOwnersChecked) return false;
-  const Owner* owners = node->owner_data();
-  const uint64_t mine = LoadTick(owners[i].tick);
-  for (uint32_t j = 0; j < count; ++j) {
-    if (j != static_cast<uint32_t>(i) && LoadTick(owners[j].tick) >= mine) return false;
+  Owner* owners = node->owner_data();
+  if (count > 1 && count <= kMaxOwnersChecked) {
+    const uint64_t mine = owners[i].tick;
+    bool latest = true;
+    for (uint32_t j = 0; j < count; ++j) latest &= j == static_cast<uint32_t>(i) || owners[j].tick < mine;
+    if (latest) return;
   }
-  return true;
+  StoreTick(owners[i].tick, tick);
 }
 
 template <typename Unit>
 void TreeCore<Unit>::TouchOwnerPath(NodeT* deepest, TenantId tenant) const {
-  const uint64_t use = UseTick();
-  uint64_t fresh = 0;  // a new tick, taken only when some owner order changes
+  RaiseTick(deepest->tick, UseTick());
   for (NodeT* node = deepest; node->parent != nullptr; node = node->parent) {
-    RaiseTick(node->tick, use);
     const int i = FindOwner(node, tenant);
-    if (i < 0 || IsLatestOwner(node, i)) continue;  // always owned (prefix-closed)
-    if (fresh == 0) fresh = NextOwnerTick();
-    RaiseTick(node->owner_data()[i].tick, fresh);
+    if (i < 0) continue;  // cannot happen: ownership is prefix-closed
+    const uint64_t tick = OwnerRefreshTick(node, i);
+    if (tick != 0) RaiseTick(node->owner_data()[i].tick, tick);
   }
 }
 
@@ -556,7 +591,7 @@ PrefixMatch TreeCore<Unit>::Match(absl::Span<const Unit> key) const {
   if (d.deepest != nullptr) {
     match.matched_units = d.matched;
     FillOwners(d.deepest, match);
-    TouchPath(d.deepest, UseTick());
+    RaiseTick(d.deepest->tick, UseTick());
   }
   return match;
 }
@@ -1114,12 +1149,13 @@ void TreeCore<Unit>::InsertLocked(const Unit* key, size_t units, TenantId tenant
   const size_t start_units = resume != nullptr ? resume->base_units : 0;
   size_t gained = 0;
   const uint64_t owner_tick = NextOwnerTick();
-  // The path above `start` was matched already: own and stamp it.
+  // The path above `start` was matched already: own it. Only the key's
+  // deepest node takes the use's node tick (see "Recency" above).
+  if (start != root_ && start_units == units) StoreTick(start->tick, tick);
   for (NodeT* node = start; node != root_; node = node->parent) {
-    StoreTick(node->tick, tick);
     const int owner = FindOwner(node, tenant);
     if (owner >= 0) {
-      StoreTick(node->owner_data()[owner].tick, owner_tick);
+      StampOwner(node, owner, owner_tick);
     } else {
       AddOwner(node, tenant, owner_tick);
       gained += node->edge_len;
@@ -1162,14 +1198,14 @@ void TreeCore<Unit>::InsertLocked(const Unit* key, size_t units, TenantId tenant
       if (owner >= 0 && pos + m == units) {
         // The key ends inside a node the tenant already owns: just a use.
         StoreTick(child->tick, tick);
-        StoreTick(child->owner_data()[owner].tick, owner_tick);
+        StampOwner(child, owner, owner_tick);
         break;
       }
       child = Split(child, m);  // same owners, so `owner` is still right
     }
-    StoreTick(child->tick, tick);
+    if (pos + m == units) StoreTick(child->tick, tick);  // the key's deepest node
     if (owner >= 0) {
-      StoreTick(child->owner_data()[owner].tick, owner_tick);
+      StampOwner(child, owner, owner_tick);
     } else {
       AddOwner(child, tenant, owner_tick);
       gained += child->edge_len;
@@ -1229,12 +1265,17 @@ typename TreeCore<Unit>::Result TreeCore<Unit>::MatchAndInsert(
       if (d.deepest != nullptr) {
         result.match.matched_units = d.matched;
         FillOwners(d.deepest, result.match);
-        TouchPath(d.deepest, UseTick());
       }
     }
     seen_removals = removals_;
     result.chosen = choose(result.match);
-    if (result.chosen == kNoTenant || units == 0) return result;
+    // The use is stamped on the key's deepest node: here if nothing is
+    // inserted, else by the insert (whose deepest node is at or below this
+    // one), so the shared node a new prompt branches off is not written twice.
+    if (result.chosen == kNoTenant || units == 0) {
+      if (d.deepest != nullptr) RaiseTick(d.deepest->tick, UseTick());
+      return result;
+    }
     if (d.matched == units && FindOwner(d.deepest, result.chosen) >= 0) {
       TouchOwnerPath(d.deepest, result.chosen);
       return result;
@@ -1244,7 +1285,8 @@ typename TreeCore<Unit>::Result TreeCore<Unit>::MatchAndInsert(
   PreparedLeaf prepared = PrepareLeaf(key.data(), units, d);  // no lock held
   WriterLock lock(&mu_);
   // The decision was made under the shared lock; if the chosen tenant was
-  // removed since, do not bring it back.
+  // removed since, do not bring it back (nor record the use: the nodes the
+  // descent saw may be gone).
   if (removals_ != seen_removals && RemovedSince(seen_removals, result.chosen)) {
     DiscardPrepared(prepared);
     UnpinAfterInsert(d);
@@ -1326,6 +1368,8 @@ size_t TreeCore<Unit>::EvictLeaf(NodeT* leaf) {
   const bool parent_became_leaf = DetachChild(parent, leaf);
   FreeOwnerHeap(leaf);
   FreeShell(leaf);
+  // Uses stamp only their deepest node: the parent inherits the leaf's.
+  if (LoadTick(parent->tick) < last_use) StoreTick(parent->tick, last_use);
   // Next in line, unless it was used after the leaf it just lost.
   if (parent_became_leaf) QueuePushBack(parent, last_use);
   return len;
