@@ -243,6 +243,9 @@ class TreeCore {
   // `deepest` up: `deepest`'s tick is raised to UseTick(), and `tenant`
   // becomes the most recent owner of every node on it (see "Recency" above).
   void TouchOwnerPath(NodeT* deepest, TenantId tenant) const;
+  // The latest tick among the owners of `node` other than owner `i`; for
+  // nodes with 2 to kMaxOwnersChecked owners.
+  static uint64_t LatestOtherOwnerTick(const NodeT* node, int i);
   // The tick that makes owner `i` of `node` its most recent owner, or 0 if it
   // already is (no write needed): the node's latest owner tick + 1, or a
   // fresh tick from `owner_clock_` (see "Recency" above).
@@ -539,19 +542,24 @@ void TreeCore<Unit>::FillOwners(const NodeT* node, PrefixMatch& match) {
 }
 
 template <typename Unit>
+uint64_t TreeCore<Unit>::LatestOtherOwnerTick(const NodeT* node, int i) {
+  const Owner* owners = node->owner_data();
+  uint64_t latest = 0;
+  for (uint32_t j = 0; j < node->owner_count; ++j) {
+    if (j != static_cast<uint32_t>(i)) latest = std::max(latest, LoadTick(owners[j].tick));
+  }
+  return latest;
+}
+
+template <typename Unit>
 uint64_t TreeCore<Unit>::OwnerRefreshTick(const NodeT* node, int i) const {
   const uint32_t count = node->owner_count;
   if (count == 1) return 0;
   // Reading every tick costs a load per owner; past a few owners, taking one
   // from the clock is cheaper.
   if (count > kMaxOwnersChecked) return NextOwnerTick();
-  const Owner* owners = node->owner_data();
-  const uint64_t mine = LoadTick(owners[i].tick);
-  uint64_t latest_other = 0;
-  for (uint32_t j = 0; j < count; ++j) {
-    if (j != static_cast<uint32_t>(i)) latest_other = std::max(latest_other, LoadTick(owners[j].tick));
-  }
-  if (mine > latest_other) return 0;
+  const uint64_t latest_other = LatestOtherOwnerTick(node, i);
+  if (LoadTick(node->owner_data()[i].tick) > latest_other) return 0;
   const uint64_t next = latest_other + 1;
   // Carrying into the next block would tie with a tick the clock hands out.
   return (next & kOwnerTickLowMask) != 0 ? next : NextOwnerTick();
@@ -560,14 +568,10 @@ uint64_t TreeCore<Unit>::OwnerRefreshTick(const NodeT* node, int i) const {
 template <typename Unit>
 void TreeCore<Unit>::StampOwner(NodeT* node, int i, uint64_t tick) {
   const uint32_t count = node->owner_count;
-  Owner* owners = node->owner_data();
-  if (count > 1 && count <= kMaxOwnersChecked) {
-    const uint64_t mine = owners[i].tick;
-    bool latest = true;
-    for (uint32_t j = 0; j < count; ++j) latest &= j == static_cast<uint32_t>(i) || owners[j].tick < mine;
-    if (latest) return;
-  }
-  StoreTick(owners[i].tick, tick);
+  Owner& owner = node->owner_data()[i];
+  if (count == 1) return;  // the only owner is the latest
+  if (count <= kMaxOwnersChecked && owner.tick > LatestOtherOwnerTick(node, i)) return;
+  StoreTick(owner.tick, tick);
 }
 
 template <typename Unit>
