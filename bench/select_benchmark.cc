@@ -41,6 +41,26 @@ void BM_Select(benchmark::State& state, PolicyKind kind) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// BM_Select from several threads on one router: what routing threads that
+// share a router cost each other (the snapshot, the chosen workers' load
+// counters, the policy's shared state). Each thread has its own session key,
+// so the hashing policies spread the threads over different workers.
+std::unique_ptr<Router> g_shared_router;
+
+void BM_SelectThreads(benchmark::State& state, PolicyKind kind) {
+  if (state.thread_index() == 0) g_shared_router = MakeFleetRouter(kind, 64);
+  const std::string prompt(1024, static_cast<char>('a' + state.thread_index()));
+  const std::string session = "session-" + std::to_string(state.thread_index());
+  RouteRequest request{.text = prompt, .routing_key = session};
+  for (auto _ : state) {
+    absl::StatusOr<Ticket> ticket = g_shared_router->Select(request);
+    benchmark::DoNotOptimize(ticket->worker().id());
+    ticket->Finish(Outcome::Ok()).IgnoreError();
+  }
+  state.SetItemsProcessed(state.iterations());
+  if (state.thread_index() == 0) g_shared_router.reset();
+}
+
 void BM_SelectOnly(benchmark::State& state, PolicyKind kind) {
   constexpr int kBatch = 256;
   std::unique_ptr<Router> router = MakeFleetRouter(kind, static_cast<int>(state.range(0)));
@@ -101,12 +121,20 @@ void BM_AddWorkers(benchmark::State& state, PolicyKind kind) {
   BENCHMARK_CAPTURE(BM_PolicySelect, kind, PolicyKind::kind)->RangeMultiplier(8)->Range(8, 4096);   \
   BENCHMARK_CAPTURE(BM_AddWorkers, kind, PolicyKind::kind)->Arg(512)->Arg(4096)->Iterations(1)->Unit(benchmark::kMillisecond)
 
+#define SMG_SELECT_THREADS_BENCHMARK(kind) \
+  BENCHMARK_CAPTURE(BM_SelectThreads, kind, PolicyKind::kind)->Threads(1)->Threads(2)->UseRealTime()
+
 SMG_SELECT_BENCHMARK(kRandom);
 SMG_SELECT_BENCHMARK(kRoundRobin);
 SMG_SELECT_BENCHMARK(kPowerOfTwo);
 SMG_SELECT_BENCHMARK(kCacheAware);
 SMG_SELECT_BENCHMARK(kConsistentHash);
 SMG_SELECT_BENCHMARK(kPrefixHash);
+SMG_SELECT_THREADS_BENCHMARK(kRandom);
+SMG_SELECT_THREADS_BENCHMARK(kRoundRobin);
+SMG_SELECT_THREADS_BENCHMARK(kPowerOfTwo);
+SMG_SELECT_THREADS_BENCHMARK(kCacheAware);
+SMG_SELECT_THREADS_BENCHMARK(kConsistentHash);
 
 }  // namespace
 }  // namespace smg

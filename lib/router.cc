@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "model_pool.h"
+#include "snapshot_cell.h"
 #include "url.h"
 #include "worker_events.h"
 
@@ -61,7 +62,8 @@ Router::Router(RouterOptions options, const Clock* clock, RandomSource* random,
       tenant_limiter_(std::move(tenant_limiter)),
       events_(std::make_shared<WorkerEvents>(this, options_.on_breaker_transition,
                                              options_.on_health_transition)),
-      snapshot_(std::make_shared<const RouterSnapshot>()) {
+      snapshot_(std::make_unique<internal::SnapshotCell<RouterSnapshot>>(
+          std::make_shared<const RouterSnapshot>())) {
   metrics_.AddCollector([this](PrometheusWriter& w) { WriteMetrics(w); });
   // 1 ms .. ~33 s: SMG's backoffs run from 50 ms to a 30 s cap.
   static constexpr double kBackoffBounds[] = {0.001, 0.002, 0.004, 0.008, 0.016, 0.032,
@@ -369,14 +371,14 @@ size_t Router::worker_count() const {
 }
 
 void Router::PublishLocked(const std::string& model) {
-  std::shared_ptr<const RouterSnapshot> current = snapshot_.load(std::memory_order_acquire);
+  std::shared_ptr<const RouterSnapshot> current = snapshot_->Load();
   auto next = std::make_shared<RouterSnapshot>(*current);
   if (auto pool = pools_.find(model); pool != pools_.end()) {
     next->models[model] = pool->second->BuildView();
   } else {
     next->models.erase(model);
   }
-  snapshot_.store(std::move(next), std::memory_order_release);
+  snapshot_->Store(std::move(next));
 }
 
 // --- Routing ----------------------------------------------------------------
@@ -434,7 +436,9 @@ absl::StatusOr<LegChoice> Router::SelectLeg(const RouteRequest& request, const M
 }
 
 absl::StatusOr<Ticket> Router::Select(const RouteRequest& request) {
-  std::shared_ptr<const RouterSnapshot> snapshot = snapshot_.load(std::memory_order_acquire);
+  // Everything read through the guard is dead once Select() returns: the
+  // ticket holds its workers by their own references.
+  internal::SnapshotCell<RouterSnapshot>::ReadGuard snapshot = snapshot_->Read();
   const absl::string_view model = request.model.empty() ? absl::string_view(options_.default_model)
                                                         : request.model;
   auto it = snapshot->models.find(model);
@@ -447,7 +451,7 @@ absl::StatusOr<Ticket> Router::Select(const RouteRequest& request) {
   if (it->second->next_reopen_nanos != ModelView::kNever &&
       clock_->NowNanos() >= it->second->next_reopen_nanos) {
     ReopenDueBreakers(it->second->pool->model(), /*try_only=*/true);
-    snapshot = snapshot_.load(std::memory_order_acquire);
+    snapshot.Reload();
     it = snapshot->models.find(model);
     if (it == snapshot->models.end()) {
       return absl::NotFoundError(absl::StrCat("no worker registered for model \"", model, "\""));
@@ -543,7 +547,7 @@ std::optional<absl::Duration> RetryAfter(const absl::Status& status) {
 // --- Maintenance ------------------------------------------------------------
 
 void Router::RunMaintenance() {
-  const std::shared_ptr<const RouterSnapshot> snapshot = snapshot_.load(std::memory_order_acquire);
+  const std::shared_ptr<const RouterSnapshot> snapshot = snapshot_->Load();
   const int64_t now = clock_->NowNanos();
   for (const auto& [model, view] : snapshot->models) {
     if (now >= view->next_reopen_nanos) ReopenDueBreakers(model, /*try_only=*/false);
@@ -554,7 +558,7 @@ void Router::RunMaintenance() {
 }
 
 size_t Router::EvictNow() {
-  const std::shared_ptr<const RouterSnapshot> snapshot = snapshot_.load(std::memory_order_acquire);
+  const std::shared_ptr<const RouterSnapshot> snapshot = snapshot_->Load();
   size_t evicted = 0;
   for (const auto& [model, view] : snapshot->models) {
     for (int leg = 0; leg < kWorkerTypeCount; ++leg) {
@@ -565,7 +569,7 @@ size_t Router::EvictNow() {
 }
 
 absl::StatusOr<ModelStats> Router::GetModelStats(absl::string_view model) const {
-  const std::shared_ptr<const RouterSnapshot> snapshot = snapshot_.load(std::memory_order_acquire);
+  const std::shared_ptr<const RouterSnapshot> snapshot = snapshot_->Load();
   auto it = snapshot->models.find(model);
   if (it == snapshot->models.end()) {
     return absl::NotFoundError(absl::StrCat("no worker registered for model \"", model, "\""));

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "model_pool.h"
+#include "snapshot_cell.h"
 #include "smgcore/router.h"
 
 namespace smg {
@@ -23,7 +24,7 @@ struct WorkerLabels {
 }  // namespace
 
 void Router::WriteMetrics(PrometheusWriter& w) const {
-  const std::shared_ptr<const RouterSnapshot> snapshot = snapshot_.load(std::memory_order_acquire);
+  const std::shared_ptr<const RouterSnapshot> snapshot = snapshot_->Load();
   std::vector<std::string> models;
   for (const auto& [model, view] : snapshot->models) models.push_back(model);
   std::sort(models.begin(), models.end());

@@ -122,10 +122,10 @@ TEST(TreeLockTest, ManyReaderThreadsShareSlots) {
 // one after another keep getting the same low number, so a process that
 // keeps replacing its threads never runs out of slots of their own.
 TEST(TreeLockTest, ExitedThreadsGiveTheirSlotNumberBack) {
-  const size_t mine = ReaderSlotIndex();
+  const size_t mine = internal::ThreadSlotIndex();
   std::vector<size_t> seen;
   for (int i = 0; i < 50; ++i) {
-    std::thread([&] { seen.push_back(ReaderSlotIndex()); }).join();
+    std::thread([&] { seen.push_back(internal::ThreadSlotIndex()); }).join();
   }
   for (size_t number : seen) {
     EXPECT_EQ(number, seen.front());
@@ -136,7 +136,7 @@ TEST(TreeLockTest, ExitedThreadsGiveTheirSlotNumberBack) {
   size_t a = 0;
   size_t b = 0;
   auto hold = [&](size_t* out) {
-    *out = ReaderSlotIndex();
+    *out = internal::ThreadSlotIndex();
     arrived.fetch_add(1);
     while (arrived.load() < 2) std::this_thread::yield();
   };

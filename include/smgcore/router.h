@@ -151,6 +151,10 @@ class WorkerEvents;
 struct LegChoice;
 struct ModelView;
 struct RouterSnapshot;
+namespace internal {
+template <typename T>
+class SnapshotCell;  // lib/snapshot_cell.h
+}  // namespace internal
 
 // Router
 class Router {
@@ -355,8 +359,9 @@ class Router {
   absl::flat_hash_map<std::string, WorkerId> by_url_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::shared_ptr<ModelPool>> pools_ ABSL_GUARDED_BY(mu_);
 
-  // The published snapshot: read by Select() without taking mu_.
-  std::atomic<std::shared_ptr<const RouterSnapshot>> snapshot_;
+  // The published snapshot: read by Select() without taking mu_, and
+  // without writing any line another routing thread reads.
+  const std::unique_ptr<internal::SnapshotCell<RouterSnapshot>> snapshot_;
 };
 
 }  // namespace smg

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
+#include "thread_slot.h"
 
 namespace smg {
 namespace radix_internal {
@@ -53,36 +54,10 @@ class SpinWait {
   int spins_ = 0;
 };
 
-// ThreadSlotNumber
-//
-// A thread's reader slot number: the lowest number no live thread holds,
-// taken on construction and given back on destruction (tree_lock.cc), so a
-// process that keeps creating and ending threads keeps its live threads on
-// low numbers, i.e. on slots of their own.
-class ThreadSlotNumber {
- public:
-  ThreadSlotNumber();
-  ~ThreadSlotNumber();
-  ThreadSlotNumber(const ThreadSlotNumber&) = delete;
-  ThreadSlotNumber& operator=(const ThreadSlotNumber&) = delete;
-  size_t value() const { return value_; }
-
- private:
-  const size_t value_;
-};
-
-// ReaderSlotIndex()
-//
-// This thread's slot number (see ThreadSlotNumber).
-inline size_t ReaderSlotIndex() {
-  thread_local const ThreadSlotNumber number;
-  return number.value();
-}
-
 // TreeLock
 //
-// A reader-writer lock with per-thread reader slots (threads beyond
-// `kSlots` share slots, which stays correct). Writers are preferred: a
+// A reader-writer lock with per-thread reader slots (internal::ThreadSlotIndex;
+// threads beyond `kSlots` share slots, which stays correct). Writers are preferred: a
 // reader that sees a writer waiting backs off. Not recursive.
 //
 // Each slot also carries a pin for deferred reclamation: a reader that owns
@@ -120,7 +95,7 @@ class ABSL_LOCKABLE TreeLock {
   //
   // Shared ownership. The pair must run on the same thread.
   void ReaderLock() ABSL_SHARED_LOCK_FUNCTION() {
-    std::atomic<uint32_t>& readers = slots_[ReaderSlotIndex() % kSlots].readers;
+    std::atomic<uint32_t>& readers = slots_[internal::ThreadSlotIndex() % kSlots].readers;
     while (true) {
       // Announce, then check for a writer. Both sides use a sequentially
       // consistent read-modify-write before their load, so a reader and a
@@ -133,14 +108,14 @@ class ABSL_LOCKABLE TreeLock {
     }
   }
   void ReaderUnlock() ABSL_UNLOCK_FUNCTION() {
-    slots_[ReaderSlotIndex() % kSlots].readers.fetch_sub(1, std::memory_order_release);
+    slots_[internal::ThreadSlotIndex() % kSlots].readers.fetch_sub(1, std::memory_order_release);
   }
 
   // TreeLock::OwnsSlot()
   //
   // Whether this thread has a reader slot to itself (one of the first
   // `kSlots` threads to lock any tree); only such a thread may pin.
-  static bool OwnsSlot() { return ReaderSlotIndex() < kSlots; }
+  static bool OwnsSlot() { return internal::ThreadSlotIndex() < kSlots; }
 
   // TreeLock::Pin() / Unpin()
   //
@@ -150,12 +125,12 @@ class ABSL_LOCKABLE TreeLock {
   // nested descent) is kept. Returns what Unpin() must restore. Unpin: once
   // the thread no longer touches what it reached under the lock.
   uint64_t Pin(uint64_t next_retire_seq) {
-    std::atomic<uint64_t>& pin = slots_[ReaderSlotIndex()].pin;
+    std::atomic<uint64_t>& pin = slots_[internal::ThreadSlotIndex()].pin;
     const uint64_t previous = pin.load(std::memory_order_relaxed);
     if (previous == 0) pin.store(next_retire_seq + 1, std::memory_order_relaxed);
     return previous;
   }
-  void Unpin(uint64_t previous) { slots_[ReaderSlotIndex()].pin.store(previous, std::memory_order_release); }
+  void Unpin(uint64_t previous) { slots_[internal::ThreadSlotIndex()].pin.store(previous, std::memory_order_release); }
 
   // TreeLock::OldestPin()
   //

@@ -1,10 +1,10 @@
-#include "tree/tree_lock.h"
+#include "thread_slot.h"
 
 #include <mutex>
 #include <vector>
 
 namespace smg {
-namespace radix_internal {
+namespace internal {
 namespace {
 
 // The slot numbers live threads hold.
@@ -42,5 +42,5 @@ SlotNumbers& Numbers() {
 ThreadSlotNumber::ThreadSlotNumber() : value_(Numbers().Take()) {}
 ThreadSlotNumber::~ThreadSlotNumber() { Numbers().Give(value_); }
 
-}  // namespace radix_internal
+}  // namespace internal
 }  // namespace smg

@@ -1,0 +1,217 @@
+// The router's snapshot cell (lib/snapshot_cell.h): readers see the latest
+// published value, and a replaced value lives exactly as long as some guard
+// can still read it.
+#include "snapshot_cell.h"
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "thread_slot.h"
+
+namespace smg {
+namespace internal {
+namespace {
+
+// A value that counts its live instances and poisons itself when destroyed,
+// so that a reader of a freed value fails the check (and ASan reports it).
+struct Value {
+  static constexpr uint64_t kAlive = 0x5eed5eed5eed5eedULL;
+  Value(int value_id, std::atomic<int>* live_count) : id(value_id), live(live_count) { live->fetch_add(1); }
+  ~Value() {
+    magic = 0;
+    live->fetch_sub(1);
+  }
+  int id;
+  std::atomic<int>* live;
+  uint64_t magic = kAlive;
+};
+
+using Cell = SnapshotCell<Value>;
+
+TEST(SnapshotCellTest, ReadersSeeTheLatestStore) {
+  std::atomic<int> live{0};
+  Cell cell(std::make_shared<const Value>(1, &live));
+  EXPECT_EQ(cell.Read()->id, 1);
+  cell.Store(std::make_shared<const Value>(2, &live));
+  EXPECT_EQ(cell.Read()->id, 2);
+  EXPECT_EQ(cell.Load()->id, 2);
+}
+
+TEST(SnapshotCellTest, AReplacedValueWithNoReaderIsFreedAtOnce) {
+  std::atomic<int> live{0};
+  Cell cell(std::make_shared<const Value>(1, &live));
+  { Cell::ReadGuard guard = cell.Read(); }
+  cell.Store(std::make_shared<const Value>(2, &live));
+  EXPECT_EQ(live.load(), 1);
+  EXPECT_EQ(cell.retired_count(), 0u);
+}
+
+TEST(SnapshotCellTest, AGuardKeepsItsValueUntilItEnds) {
+  std::atomic<int> live{0};
+  Cell cell(std::make_shared<const Value>(1, &live));
+  {
+    Cell::ReadGuard guard = cell.Read();
+    cell.Store(std::make_shared<const Value>(2, &live));
+    cell.Store(std::make_shared<const Value>(3, &live));
+    // Both replaced values wait for the guard (it entered before either).
+    EXPECT_EQ(live.load(), 3);
+    EXPECT_EQ(cell.retired_count(), 2u);
+    EXPECT_EQ(guard->id, 1);
+    EXPECT_EQ(guard->magic, Value::kAlive);
+  }
+  // The guard's end frees them: no later Store() is needed.
+  EXPECT_EQ(live.load(), 1);
+  EXPECT_EQ(cell.retired_count(), 0u);
+  EXPECT_EQ(cell.Read()->id, 3);
+}
+
+TEST(SnapshotCellTest, ReloadReadsTheNewValueAndKeepsTheOld) {
+  std::atomic<int> live{0};
+  Cell cell(std::make_shared<const Value>(1, &live));
+  Cell::ReadGuard guard = cell.Read();
+  const Value* first = guard.get();
+  cell.Store(std::make_shared<const Value>(2, &live));
+  guard.Reload();
+  EXPECT_EQ(guard->id, 2);
+  // A caller may still hold what it read before the reload.
+  EXPECT_EQ(first->magic, Value::kAlive);
+  EXPECT_EQ(live.load(), 2);
+}
+
+TEST(SnapshotCellTest, NestedGuardsProtectUntilTheOutermostEnds) {
+  std::atomic<int> live{0};
+  Cell cell(std::make_shared<const Value>(1, &live));
+  {
+    Cell::ReadGuard outer = cell.Read();
+    {
+      Cell::ReadGuard inner = cell.Read();
+      cell.Store(std::make_shared<const Value>(2, &live));
+      Cell::ReadGuard innermost = cell.Read();
+      EXPECT_EQ(innermost->id, 2);
+      EXPECT_EQ(inner->id, 1);
+    }
+    // The inner guards ended; the outer one still reads value 1.
+    EXPECT_EQ(live.load(), 2);
+    EXPECT_EQ(outer->id, 1);
+    EXPECT_EQ(outer->magic, Value::kAlive);
+  }
+  EXPECT_EQ(live.load(), 1);
+}
+
+// A guard on another thread holds back what was replaced while it lived,
+// and its end frees it.
+TEST(SnapshotCellTest, AnotherThreadsGuardHoldsBackWhatWasReplacedMeanwhile) {
+  std::atomic<int> live{0};
+  Cell cell(std::make_shared<const Value>(1, &live));
+  std::atomic<int> step{0};
+  std::thread reader([&] {
+    Cell::ReadGuard guard = cell.Read();
+    EXPECT_EQ(guard->id, 1);
+    step.store(1);
+    while (step.load() != 2) std::this_thread::yield();
+    EXPECT_EQ(guard->magic, Value::kAlive);
+  });
+  while (step.load() != 1) std::this_thread::yield();
+  cell.Store(std::make_shared<const Value>(2, &live));
+  cell.Store(std::make_shared<const Value>(3, &live));
+  EXPECT_EQ(cell.retired_count(), 2u);
+  EXPECT_EQ(live.load(), 3);
+  step.store(2);
+  reader.join();
+  EXPECT_EQ(live.load(), 1);
+  EXPECT_EQ(cell.retired_count(), 0u);
+}
+
+// A guard that entered after a value was replaced does not hold it back:
+// when the older guard ends, the value is freed though the newer one lives.
+TEST(SnapshotCellTest, ANewerGuardDoesNotHoldBackOlderValues) {
+  std::atomic<int> live{0};
+  Cell cell(std::make_shared<const Value>(1, &live));
+  std::atomic<int> step{0};
+  std::thread older([&] {
+    Cell::ReadGuard guard = cell.Read();
+    step.store(1);
+    while (step.load() != 2) std::this_thread::yield();
+  });
+  while (step.load() != 1) std::this_thread::yield();
+  cell.Store(std::make_shared<const Value>(2, &live));
+  Cell::ReadGuard newer = cell.Read();
+  EXPECT_EQ(newer->id, 2);
+  EXPECT_EQ(live.load(), 2);
+  step.store(2);
+  older.join();
+  EXPECT_EQ(live.load(), 1);
+  EXPECT_EQ(newer->magic, Value::kAlive);
+}
+
+// Threads numbered kSlots and above have no slot: their guards own a
+// reference instead, with the same guarantees.
+TEST(SnapshotCellTest, ThreadsBeyondTheSlotsReadThroughOwnedReferences) {
+  std::atomic<int> live{0};
+  Cell cell(std::make_shared<const Value>(1, &live));
+  std::atomic<size_t> holding{0};
+  std::atomic<bool> release{false};
+  std::vector<std::thread> holders;
+  for (size_t i = 0; i < Cell::kSlots; ++i) {
+    holders.emplace_back([&] {
+      ThreadSlotIndex();
+      holding.fetch_add(1);
+      while (!release.load()) std::this_thread::yield();
+    });
+  }
+  while (holding.load() != Cell::kSlots) std::this_thread::yield();
+  std::thread late([&] {
+    ASSERT_GE(ThreadSlotIndex(), Cell::kSlots);
+    Cell::ReadGuard guard = cell.Read();
+    EXPECT_EQ(guard->id, 1);
+    cell.Store(std::make_shared<const Value>(2, &live));
+    EXPECT_EQ(guard->magic, Value::kAlive);
+    guard.Reload();
+    EXPECT_EQ(guard->id, 2);
+  });
+  late.join();
+  release.store(true);
+  for (std::thread& t : holders) t.join();
+  EXPECT_EQ(live.load(), 1);
+  EXPECT_EQ(cell.Read()->id, 2);
+}
+
+// Readers on two threads against a writer replacing the value as fast as it
+// can: every read sees a live value, ids never go backwards for one reader,
+// and once the readers stop everything replaced is freed.
+TEST(SnapshotCellTest, ConcurrentReadersNeverSeeAFreedValue) {
+  constexpr int kStores = 3000;
+  std::atomic<int> live{0};
+  Cell cell(std::make_shared<const Value>(0, &live));
+  std::atomic<bool> done{false};
+  std::atomic<int> bad{0};
+  auto read = [&] {
+    int last = -1;
+    // Bounded: the writer finishes after kStores stores.
+    while (!done.load(std::memory_order_acquire)) {
+      Cell::ReadGuard guard = cell.Read();
+      if (guard->magic != Value::kAlive || guard->id < last) bad.fetch_add(1);
+      last = guard->id;
+      Cell::ReadGuard nested = cell.Read();
+      if (nested->magic != Value::kAlive || nested->id < last) bad.fetch_add(1);
+    }
+  };
+  std::thread r1(read);
+  std::thread r2(read);
+  for (int i = 1; i <= kStores; ++i) cell.Store(std::make_shared<const Value>(i, &live));
+  done.store(true, std::memory_order_release);
+  r1.join();
+  r2.join();
+  EXPECT_EQ(bad.load(), 0);
+  cell.Store(std::make_shared<const Value>(kStores + 1, &live));
+  EXPECT_EQ(cell.retired_count(), 0u);
+  EXPECT_EQ(live.load(), 1);
+}
+
+}  // namespace
+}  // namespace internal
+}  // namespace smg
