@@ -123,10 +123,8 @@ size_t CacheAwarePolicy::Route(RadixTree<Unit>& tree, absl::Span<const Unit> key
       // ceil(10 × matched / key) in integers: a ratio on a bucket bound lands
       // in that bucket, as Prometheus' `le` requires.
       const size_t bucket = (match.matched_units * 10 + match.key_units - 1) / match.key_units;
-      ratio_counts_[std::min<size_t>(bucket, PolicyStats::kMatchRatioBuckets - 1)].fetch_add(
-          1, std::memory_order_relaxed);
-      ratio_sum_micros_.fetch_add(match.matched_units * 1'000'000 / match.key_units,
-                                  std::memory_order_relaxed);
+      counters_.Add(kRatioBucket0 + std::min<size_t>(bucket, PolicyStats::kMatchRatioBuckets - 1), 1);
+      counters_.Add(kRatioSumMicros, match.matched_units * 1'000'000 / match.key_units);
     }
     if (imbalanced) {
       // Locality inside the near-least-loaded window (sglang#32195), if on.
@@ -143,11 +141,11 @@ size_t CacheAwarePolicy::Route(RadixTree<Unit>& tree, absl::Span<const Unit> key
       if (ratio > options_.cache_threshold) owner = best_owner(match, std::numeric_limits<int64_t>::max());
       if (owner.has_value()) {
         chosen = *owner;
-        hits_.fetch_add(1, std::memory_order_relaxed);
+        counters_.Add(kHits, 1);
       } else {
         // No usable cached prefix: the worker holding the least cached data,
         // ties to the less loaded one.
-        misses_.fetch_add(1, std::memory_order_relaxed);
+        counters_.Add(kMisses, 1);
         size_t best_units = std::numeric_limits<size_t>::max();
         int64_t best_load = std::numeric_limits<int64_t>::max();
         sample.ForEach([&](size_t i) {
@@ -166,7 +164,7 @@ size_t CacheAwarePolicy::Route(RadixTree<Unit>& tree, absl::Span<const Unit> key
     // Never record a worker that is being removed (see the file comment).
     return candidates[chosen].removed() ? kNoTenant : candidates[chosen].id();
   };
-  if (imbalanced) imbalanced_.fetch_add(1, std::memory_order_relaxed);
+  if (imbalanced) counters_.Add(kImbalanced, 1);
   tree.MatchAndInsert(key, choose);
   return chosen;
 }
@@ -195,13 +193,13 @@ PolicyStats CacheAwarePolicy::stats() const {
   s.tree_units = text_tree_.stored_units() + token_tree_.stored_units();
   s.tree_bytes = text_tree_.memory_bytes() + token_tree_.memory_bytes();
   s.evicted_units = text_tree_.evicted_units_total() + token_tree_.evicted_units_total();
-  s.imbalanced_selections = imbalanced_.load(std::memory_order_relaxed);
-  s.cache_hits = hits_.load(std::memory_order_relaxed);
-  s.cache_misses = misses_.load(std::memory_order_relaxed);
+  s.imbalanced_selections = counters_.Sum(kImbalanced);
+  s.cache_hits = counters_.Sum(kHits);
+  s.cache_misses = counters_.Sum(kMisses);
   for (size_t i = 0; i < PolicyStats::kMatchRatioBuckets; ++i) {
-    s.match_ratio_counts[i] = ratio_counts_[i].load(std::memory_order_relaxed);
+    s.match_ratio_counts[i] = counters_.Sum(kRatioBucket0 + i);
   }
-  s.match_ratio_sum = static_cast<double>(ratio_sum_micros_.load(std::memory_order_relaxed)) / 1e6;
+  s.match_ratio_sum = static_cast<double>(counters_.Sum(kRatioSumMicros)) / 1e6;
   return s;
 }
 

@@ -24,6 +24,7 @@
 #include "smgcore/policy_config.h"
 #include "smgcore/radix_tree.h"
 #include "smgcore/random.h"
+#include "striped_counters.h"
 
 namespace smg {
 
@@ -56,13 +57,12 @@ class CacheAwarePolicy final : public Policy {
   TokenTree token_tree_;
   std::atomic<int64_t> last_eviction_nanos_;
 
-  std::atomic<uint64_t> imbalanced_{0};
-  std::atomic<uint64_t> hits_{0};
-  std::atomic<uint64_t> misses_{0};
-  // Match ratio histogram (PolicyStats::match_ratio_counts); the sum in
-  // millionths so it is one atomic add.
-  std::atomic<uint64_t> ratio_counts_[PolicyStats::kMatchRatioBuckets] = {};
-  std::atomic<uint64_t> ratio_sum_micros_{0};
+  // Per-request statistics, striped per thread (they are bumped on every
+  // Select from every routing thread). Indexes: the Counter values, then the
+  // match ratio histogram (PolicyStats::match_ratio_counts). The ratio sum is
+  // kept in millionths so that it is one integer add.
+  enum Counter : size_t { kImbalanced, kHits, kMisses, kRatioSumMicros, kRatioBucket0 };
+  internal::StripedCounters<kRatioBucket0 + PolicyStats::kMatchRatioBuckets> counters_;
 };
 
 }  // namespace smg

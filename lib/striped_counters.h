@@ -1,0 +1,55 @@
+// Internal: counters that every routing thread bumps on every request and
+// that are read only for statistics.
+//
+// One std::atomic per counter puts every thread's increment on the same
+// cache line, which then moves between cores on every request: two threads
+// routing through one cache-aware policy ran 160-380 ns per request with its
+// four per-request counters shared, against 128 ns without them. Here each
+// thread adds to a stripe of its own; a read sums the stripes.
+#ifndef SMGCORE_LIB_STRIPED_COUNTERS_H_
+#define SMGCORE_LIB_STRIPED_COUNTERS_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "thread_slot.h"
+
+namespace smg {
+namespace internal {
+
+// StripedCounters
+//
+// `kCounters` monotonic 64-bit counters, indexed 0 .. kCounters - 1.
+// Thread-safe. Add() writes only the calling thread's stripe (threads
+// numbered `kStripes` and above share stripes, which stays exact); Sum()
+// reads every stripe, so it costs kStripes loads and sees each thread's
+// adds in the order that thread made them, not a snapshot across counters.
+template <size_t kCounters>
+class StripedCounters {
+ public:
+  static constexpr size_t kStripes = 16;
+
+  // StripedCounters::Add()
+  void Add(size_t counter, uint64_t n) {
+    stripes_[ThreadSlotIndex() % kStripes].values[counter].fetch_add(n, std::memory_order_relaxed);
+  }
+
+  // StripedCounters::Sum()
+  uint64_t Sum(size_t counter) const {
+    uint64_t total = 0;
+    for (const Stripe& stripe : stripes_) total += stripe.values[counter].load(std::memory_order_relaxed);
+    return total;
+  }
+
+ private:
+  struct alignas(64) Stripe {
+    std::atomic<uint64_t> values[kCounters] = {};
+  };
+  Stripe stripes_[kStripes];
+};
+
+}  // namespace internal
+}  // namespace smg
+
+#endif  // SMGCORE_LIB_STRIPED_COUNTERS_H_
