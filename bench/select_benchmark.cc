@@ -92,7 +92,7 @@ void BM_PolicySelect(benchmark::State& state, PolicyKind kind) {
   if (!policy.ok()) std::abort();
   const uint32_t vnodes = (*policy)->ring_virtual_nodes();
   std::shared_ptr<const CandidateSet> set = CandidateSet::Build(
-      members, vnodes == 0 ? nullptr : HashRing::Build(members, vnodes), std::make_shared<std::atomic<int64_t>>(0));
+      members, vnodes == 0 ? nullptr : HashRing::Build(members, vnodes), std::make_shared<LegLoad>());
   const std::string prompt(1024, 'p');
   RouteRequest request{.text = prompt, .routing_key = "session-42"};
   for (auto _ : state) {

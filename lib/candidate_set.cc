@@ -92,7 +92,7 @@ std::vector<WorkerPtr> Routable(absl::Span<const WorkerPtr> members) {
 
 std::shared_ptr<const CandidateSet> CandidateSet::Build(
     absl::Span<const WorkerPtr> members, std::shared_ptr<const HashRing> ring,
-    std::shared_ptr<std::atomic<int64_t>> leg_in_flight) {
+    std::shared_ptr<LegLoad> leg_in_flight) {
   std::shared_ptr<RingCell> cell;
   if (ring != nullptr) {
     cell = std::make_shared<RingCell>();
@@ -103,7 +103,7 @@ std::shared_ptr<const CandidateSet> CandidateSet::Build(
 
 std::shared_ptr<const CandidateSet> CandidateSet::BuildWithLazyRing(
     absl::Span<const WorkerPtr> members, RingFactory make_ring,
-    std::shared_ptr<std::atomic<int64_t>> leg_in_flight) {
+    std::shared_ptr<LegLoad> leg_in_flight) {
   std::shared_ptr<RingCell> cell;
   if (make_ring) {
     cell = std::make_shared<RingCell>();
@@ -139,7 +139,7 @@ std::shared_ptr<const CandidateSet> CandidateSet::Without(
 
 std::shared_ptr<const CandidateSet> CandidateSet::Assemble(
     std::vector<WorkerPtr> workers, std::shared_ptr<RingCell> ring,
-    std::shared_ptr<std::atomic<int64_t>> leg_in_flight) {
+    std::shared_ptr<LegLoad> leg_in_flight) {
   std::shared_ptr<CandidateSet> set(new CandidateSet());
   set->workers_ = std::move(workers);
   bool uniform = true;

@@ -91,7 +91,7 @@ class ModelPool : public std::enable_shared_from_this<ModelPool> {
   struct Leg {
     PolicyPtr policy;
     std::vector<WorkerPtr> members;  // ordered by id
-    std::shared_ptr<std::atomic<int64_t>> in_flight = std::make_shared<std::atomic<int64_t>>(0);
+    std::shared_ptr<LegLoad> in_flight = std::make_shared<LegLoad>();
     // The last ring made for this leg, the base of the next incremental
     // update (written by whichever selection makes a ring).
     std::shared_ptr<std::atomic<std::shared_ptr<const HashRing>>> latest_ring =

@@ -5,8 +5,9 @@
 #include <limits>
 
 #include "absl/strings/match.h"
-#include "worker_events.h"
 #include "smgcore/request.h"
+#include "thread_slot.h"
+#include "worker_events.h"
 
 namespace smg {
 namespace {
@@ -22,6 +23,16 @@ absl::string_view WorkerTypeName(WorkerType type) {
     case WorkerType::kDecode: return "decode";
   }
   return "unknown";
+}
+
+void LegLoad::Add(int64_t delta) {
+  stripes_[internal::ThreadSlotIndex() % kStripes].count.fetch_add(delta, std::memory_order_relaxed);
+}
+
+int64_t LegLoad::value() const {
+  int64_t total = 0;
+  for (const Stripe& stripe : stripes_) total += stripe.count.load(std::memory_order_relaxed);
+  return total > 0 ? total : 0;
 }
 
 Worker::Worker(WorkerId id, WorkerSpec spec, std::string bootstrap_host, WorkerRuntime runtime)
@@ -103,12 +114,12 @@ void Worker::ReportBreakerTransition(std::optional<BreakerTransition> t, bool ac
 
 void Worker::AcquireLoad() {
   in_flight_.fetch_add(1, std::memory_order_relaxed);
-  if (leg_in_flight_) leg_in_flight_->fetch_add(1, std::memory_order_relaxed);
+  if (leg_in_flight_) leg_in_flight_->Add(1);
 }
 
 void Worker::ReleaseLoad(const Outcome& outcome, uint32_t probe) {
   in_flight_.fetch_sub(1, std::memory_order_relaxed);
-  if (leg_in_flight_) leg_in_flight_->fetch_sub(1, std::memory_order_relaxed);
+  if (leg_in_flight_) leg_in_flight_->Add(-1);
   BreakerResult result = BreakerResult::kNeutral;
   if (classifier_.IsFailure(outcome)) {
     failures_.fetch_add(1, std::memory_order_relaxed);

@@ -390,7 +390,9 @@ class PickOnRingTest : public ::testing::Test {
   std::unique_ptr<Router> router_;
   std::vector<WorkerPtr> workers_;
   std::shared_ptr<const HashRing> ring_;
-  std::shared_ptr<std::atomic<int64_t>> leg_ = std::make_shared<std::atomic<int64_t>>(0);
+  // Sets the leg's in-flight total (as if `n` requests were in flight).
+  void SetLegLoad(int64_t n) { leg_->Add(n - leg_->value()); }
+  std::shared_ptr<LegLoad> leg_ = std::make_shared<LegLoad>();
   std::vector<Ticket> held_;
   std::atomic<uint64_t> skips_{0};
 };
@@ -470,20 +472,20 @@ TEST_F(PickOnRingTest, BoundIsCeilOfFactorTimesMeanIncludingTheNewRequest) {
   Hold(1, 3);
   ASSERT_EQ(workers_[0]->in_flight(), 3);
   // L = 8: cap = ceil(2.8125) = 3 -> 3 >= 3, skipped.
-  leg_->store(8);
+  SetLegLoad(8);
   std::optional<size_t> i = PickOnRing(*candidates, key, 1.25, &skips_);
   ASSERT_TRUE(i.has_value());
   const WorkerId next = *ring_->Walk(key, [](WorkerId id) { return id != 1; });
   EXPECT_EQ((*candidates)[*i].id(), next);
   EXPECT_EQ(skips_.load(), 1u);
   // L = 9: cap = ceil(3.125) = 4 -> 3 < 4, kept.
-  leg_->store(9);
+  SetLegLoad(9);
   i = PickOnRing(*candidates, key, 1.25, &skips_);
   ASSERT_TRUE(i.has_value());
   EXPECT_EQ((*candidates)[*i].id(), 1u);
   EXPECT_EQ(skips_.load(), 1u);
   // load_factor 0: never bounded, whatever the leg load.
-  leg_->store(0);
+  SetLegLoad(0);
   i = PickOnRing(*candidates, key, 0.0, &skips_);
   ASSERT_TRUE(i.has_value());
   EXPECT_EQ((*candidates)[*i].id(), 1u);
@@ -501,7 +503,7 @@ TEST_F(PickOnRingTest, WalkSkipsEveryOverBoundWorker) {
   // The first two workers clockwise are at the bound; the third is below.
   Hold(order[0], 2);
   Hold(order[1], 2);
-  leg_->store(4);  // cap = ceil(1.25 * 5 / 4) = 2
+  SetLegLoad(4);  // cap = ceil(1.25 * 5 / 4) = 2
   auto candidates = Candidates(workers_);
   std::optional<size_t> i = PickOnRing(*candidates, key, 1.25, &skips_);
   ASSERT_TRUE(i.has_value());
@@ -513,7 +515,7 @@ TEST_F(PickOnRingTest, AllOverBoundDropsTheBound) {
   // Every candidate at or above the cap (possible when unhealthy workers hold
   // the leg's in-flight): the bound is dropped and the ring owner wins.
   for (const WorkerPtr& w : workers_) Hold(w->id(), 1);
-  leg_->store(0);  // cap = ceil(1.25 * 1 / 4) = 1 -> everyone at the cap
+  SetLegLoad(0);  // cap = ceil(1.25 * 1 / 4) = 1 -> everyone at the cap
   auto candidates = Candidates(workers_);
   for (uint64_t k : Keys(50)) {
     std::optional<size_t> i = PickOnRing(*candidates, k, 1.25, &skips_);

@@ -53,7 +53,7 @@ class CandidateSet {
   // routable ones (Worker::routable()) become the candidates. `ring`: the leg's hash ring, or null.
   static std::shared_ptr<const CandidateSet> Build(
       absl::Span<const WorkerPtr> members, std::shared_ptr<const HashRing> ring,
-      std::shared_ptr<std::atomic<int64_t>> leg_in_flight);
+      std::shared_ptr<LegLoad> leg_in_flight);
 
   // CandidateSet::RingFactory
   //
@@ -66,7 +66,7 @@ class CandidateSet {
   // Build(), with the ring made by `make_ring` when first needed.
   static std::shared_ptr<const CandidateSet> BuildWithLazyRing(
       absl::Span<const WorkerPtr> members, RingFactory make_ring,
-      std::shared_ptr<std::atomic<int64_t>> leg_in_flight);
+      std::shared_ptr<LegLoad> leg_in_flight);
 
   // CandidateSet::Without()
   //
@@ -118,9 +118,7 @@ class CandidateSet {
   // CandidateSet::leg_in_flight()
   //
   // Requests in flight on every worker of the leg (healthy or not).
-  int64_t leg_in_flight() const {
-    return leg_in_flight_ ? leg_in_flight_->load(std::memory_order_relaxed) : 0;
-  }
+  int64_t leg_in_flight() const { return leg_in_flight_ ? leg_in_flight_->value() : 0; }
 
  private:
   CandidateSet() = default;
@@ -128,13 +126,13 @@ class CandidateSet {
   struct RingCell;
   static std::shared_ptr<const CandidateSet> Assemble(
       std::vector<WorkerPtr> workers, std::shared_ptr<RingCell> ring,
-      std::shared_ptr<std::atomic<int64_t>> leg_in_flight);
+      std::shared_ptr<LegLoad> leg_in_flight);
 
   std::vector<WorkerPtr> workers_;
   std::vector<uint32_t> weighted_rotation_;
   absl::flat_hash_map<WorkerId, uint32_t> index_;
   std::shared_ptr<RingCell> ring_;  // null: no ring
-  std::shared_ptr<std::atomic<int64_t>> leg_in_flight_;
+  std::shared_ptr<LegLoad> leg_in_flight_;
 };
 
 // PolicyStats

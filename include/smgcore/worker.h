@@ -92,6 +92,37 @@ struct WorkerSpec {
 
 class WorkerEvents;  // lib/worker_events.h
 
+// LegLoad
+//
+// The requests in flight on every worker of one model's leg (regular,
+// prefill or decode), for policies that bound a worker's load against the
+// leg's mean. Every Select() and every Finish() on the leg changes it, from
+// every routing thread, while only the bounded-load policies read it: so it
+// is kept in per-thread stripes (as a thread's slot number picks them; more
+// threads than stripes share, which stays exact), and a read sums them.
+// Thread-safe.
+class LegLoad {
+ public:
+  // LegLoad::Add()
+  //
+  // Adds `delta` (negative to subtract) on the calling thread's stripe.
+  void Add(int64_t delta);
+  // LegLoad::value()
+  //
+  // The sum over the stripes, read one stripe at a time: exact when no add
+  // runs meanwhile, else off by at most the adds in progress. A request
+  // finished on another thread than the one that selected it can make the
+  // raw sum briefly negative; the value is clamped at 0.
+  int64_t value() const;
+
+ private:
+  static constexpr size_t kStripes = 16;
+  struct alignas(64) Stripe {
+    std::atomic<int64_t> count{0};
+  };
+  Stripe stripes_[kStripes];
+};
+
 // WorkerRuntime
 //
 // What the router gives each worker besides its spec: the resolved
@@ -183,9 +214,7 @@ class Worker {
   // Worker::leg_in_flight()
   //
   // Requests in flight on every worker of this worker's model and type.
-  int64_t leg_in_flight() const {
-    return leg_in_flight_ ? leg_in_flight_->load(std::memory_order_relaxed) : 0;
-  }
+  int64_t leg_in_flight() const { return leg_in_flight_ ? leg_in_flight_->value() : 0; }
   // Worker::requests_served()
   //
   // Tickets finished on this worker, whatever their outcome.
@@ -279,7 +308,7 @@ class Worker {
   // In-flight requests of every worker in the same model and leg (regular,
   // prefill or decode), for policies that bound load against the mean. Set
   // once by the router before the worker is published.
-  std::shared_ptr<std::atomic<int64_t>> leg_in_flight_;
+  std::shared_ptr<LegLoad> leg_in_flight_;
   // Read with in_flight_ by every load scan (cache_aware samples 32
   // candidates per request in large fleets): on the same line, one cache
   // miss per sampled worker instead of two.
