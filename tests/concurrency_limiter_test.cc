@@ -470,14 +470,15 @@ TEST_F(ConcurrencyLimiterTest, DestroyingTheLimiterWakesABlockedThread) {
 
 // --- Stress -----------------------------------------------------------------------
 
-// Two threads repeatedly acquire (blocking and async) and release one slot:
-// the number holding it must never exceed one, and every acquisition ends.
-// On the SteadyClock, so that a lost wake-up ends as a timeout (a failure)
-// rather than a hang.
-TEST(ConcurrencyLimiterStressTest, InFlightNeverExceedsMaxUnderTwoThreads) {
+// `threads` threads repeatedly acquire (blocking and async) and release
+// `slots` slots: the number holding one must never exceed `slots`, and every
+// acquisition ends. On the SteadyClock, so that a lost wake-up ends as a
+// timeout (a failure) rather than a hang. Releases race with threads that
+// are about to queue, which is where the lock-free fast path meets the queue.
+void RunHoldStress(int threads, uint32_t slots) {
   constexpr int kIterations = 1000;
   absl::StatusOr<std::unique_ptr<ConcurrencyLimiter>> created =
-      ConcurrencyLimiter::Create(Opts(1, 4));
+      ConcurrencyLimiter::Create(Opts(slots, static_cast<uint32_t>(threads)));
   ASSERT_TRUE(created.ok());
   ConcurrencyLimiter* l = created->get();
   std::atomic<int> holders{0};
@@ -488,10 +489,10 @@ TEST(ConcurrencyLimiterStressTest, InFlightNeverExceedsMaxUnderTwoThreads) {
     int seen = max_holders.load();
     while (now > seen && !max_holders.compare_exchange_weak(seen, now)) {
     }
-    // Hold the slot a little (bounded, no sleep) so that a second holder,
+    // Hold the slot a little (bounded, no sleep) so that an extra holder,
     // if the limiter let one in, would overlap.
     for (int k = 0; k < 8; ++k) {
-      if (l->in_flight() > 1) failures.fetch_add(1);
+      if (l->in_flight() > slots) failures.fetch_add(1);
       std::this_thread::yield();
     }
     holders.fetch_sub(1);
@@ -528,15 +529,21 @@ TEST(ConcurrencyLimiterStressTest, InFlightNeverExceedsMaxUnderTwoThreads) {
       hold();
     }
   };
-  std::thread t1(worker);
-  std::thread t2(worker);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
   go.Notify();
-  t1.join();
-  t2.join();
+  for (std::thread& t : pool) t.join();
   EXPECT_EQ(failures.load(), 0);
-  EXPECT_EQ(max_holders.load(), 1);
+  EXPECT_LE(max_holders.load(), static_cast<int>(slots));
   EXPECT_EQ(l->in_flight(), 0u);
-  EXPECT_EQ(l->stats().admitted, 2u * kIterations);
+  EXPECT_EQ(l->queue_depth(), 0u);
+  EXPECT_EQ(l->stats().admitted, static_cast<uint64_t>(threads) * kIterations);
+}
+
+TEST(ConcurrencyLimiterStressTest, InFlightNeverExceedsMaxUnderTwoThreads) { RunHoldStress(2, 1); }
+
+TEST(ConcurrencyLimiterStressTest, InFlightNeverExceedsMaxUnderFourThreadsAndTwoSlots) {
+  RunHoldStress(4, 2);
 }
 
 // --- Retry-After --------------------------------------------------------------------

@@ -124,8 +124,11 @@ absl::Status ValidateConcurrencyLimiterOptions(const ConcurrencyLimiterOptions& 
 
 // ConcurrencyLimiterStats
 //
-// Counters since creation, for metrics. A snapshot taken under the limiter's
-// lock, so the fields are consistent with one another.
+// Counters since creation, for metrics. Taken under the limiter's lock, but
+// admissions and releases while nobody is queued do not take it (they are
+// one atomic operation each): while such calls run, `in_flight`, `admitted`
+// and `rejected` may be a few requests apart from the other fields. Every
+// field is exact once the calls it should count have returned.
 struct ConcurrencyLimiterStats {
   // Requests holding a slot now.
   uint32_t in_flight = 0;
@@ -151,6 +154,9 @@ struct ConcurrencyLimiterStats {
 //
 // Thread-safe: every method may be called from any thread concurrently
 // (DispatchCompletions() is meant for one loop thread, but tolerates more).
+// While nobody is queued, admitting and releasing are lock-free (one
+// compare-and-swap on the slot count); the queue and its hand-offs are
+// under a mutex.
 // Callbacks and the notifier are never called with the limiter's lock held,
 // so they may call back into the limiter (the notifier excepted).
 class ConcurrencyLimiter {
@@ -271,7 +277,8 @@ class ConcurrencyLimiter {
   // with weight 0.2, on the injected clock): while the limiter is saturated,
   // releases are the queue's service rate, so that is about when a newcomer
   // would reach the head of the current queue. 1 s before any interval has
-  // been observed.
+  // been observed. The average is updated without a lock, so two releases
+  // at the same instant on two threads may fold in only one interval.
   absl::Duration RetryAfterHint() const;
 
   // ConcurrencyLimiter::in_flight()

@@ -1,9 +1,13 @@
-// ConcurrencyLimiter: a slot count and a FIFO of waiters under one mutex,
-// plus a lock-free hand-off of resolved callbacks to the host's loop thread.
+// ConcurrencyLimiter: a slot count in one atomic word, a FIFO of waiters
+// under a mutex, and a lock-free hand-off of resolved callbacks to the host's
+// loop thread.
 #include "smgcore/concurrency_limiter.h"
 
 #include <algorithm>
+#include <atomic>
+#include <bit>
 #include <cmath>
+#include <limits>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
@@ -110,6 +114,18 @@ constexpr size_t kCompletionQueueInitialCapacity = 6 * 32;
 // middle. It is used where those limits do not matter: handing resolved
 // callbacks from the releasing threads (many producers) to the host's loop
 // thread (one consumer) without a lock.
+//
+// The slot count lives outside the mutex, in `word_`: the in-flight count
+// and a "queued" bit, set exactly while `fifo_` is non-empty and changed only
+// under `mu_`. While the bit is clear, admitting (a CAS that stays below the
+// maximum) and releasing (a CAS down) never take the mutex: the common case
+// of a limiter with free slots costs one atomic operation on one line per
+// call. While it is set, every admission and release goes through the
+// mutex, where a release hands its slot to the oldest waiter, so nobody
+// barges past the queue. A thread that is about to queue sets the bit with
+// a CAS on the word it saw full: a release that freed a slot meanwhile makes
+// that CAS fail, and the thread takes the slot instead of waiting for a
+// release that already happened.
 class ConcurrencyLimiter::State {
  public:
   State(ConcurrencyLimiterOptions options, const Clock* clock)
@@ -120,19 +136,18 @@ class ConcurrencyLimiter::State {
         completions_(options_.completion_notifier ? kCompletionQueueInitialCapacity : 0) {}
 
   bool TryAcquire() {
-    absl::MutexLock lock(&mu_);
-    if (in_flight_ < options_.max_in_flight) {
-      AdmitNowLocked();
-      return true;
-    }
-    ++stats_.rejected;
+    if (TryTakeSlot()) return true;
+    rejected_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
 
   AdmissionResult Acquire(absl::Duration timeout) {
+    if (TryTakeSlot()) return AdmissionResult::kAdmitted;
     absl::MutexLock lock(&mu_);
-    if (std::optional<AdmissionResult> now_result = ImmediateLocked()) return *now_result;
     const int64_t budget = std::min(absl::ToInt64Nanoseconds(timeout), queue_timeout_nanos_);
+    if (std::optional<AdmissionResult> now_result = ImmediateLocked(/*may_queue=*/budget > 0)) {
+      return *now_result;
+    }
     if (budget <= 0) {
       ++stats_.timed_out;
       return AdmissionResult::kTimedOut;
@@ -158,9 +173,11 @@ class ConcurrencyLimiter::State {
 
   WaiterId AcquireAsync(Callback cb) {
     std::optional<AdmissionResult> result;
-    {
+    if (TryTakeSlot()) {
+      result = AdmissionResult::kAdmitted;
+    } else {
       absl::MutexLock lock(&mu_);
-      result = ImmediateLocked();
+      result = ImmediateLocked(/*may_queue=*/true);
       if (!result.has_value()) {
         const int64_t now = clock_->NowNanos();
         return EnqueueLocked(Waiter{now, now + queue_timeout_nanos_, nullptr, std::move(cb)});
@@ -198,16 +215,26 @@ class ConcurrencyLimiter::State {
   }
 
   void Release() {
+    const int64_t now = clock_->NowNanos();
+    RecordRelease(now);
+    uint64_t word = word_.load(std::memory_order_relaxed);
+    while ((word & kQueued) == 0) {
+      if (word == 0) return;  // nothing in flight: a host bug, ignored
+      if (word_.compare_exchange_weak(word, word - 1, std::memory_order_acq_rel,
+                                      std::memory_order_relaxed)) {
+        return;
+      }
+    }
     CompletionList done;
     {
       absl::MutexLock lock(&mu_);
-      const int64_t now = clock_->NowNanos();
-      RecordReleaseLocked(now);
       if (!fifo_.empty()) {
-        // The slot passes to the oldest waiter: in_flight_ stays the same.
+        // The slot passes to the oldest waiter: the count stays the same.
         ResolveLocked(fifo_.begin(), AdmissionResult::kAdmitted, now, &done);
-      } else if (in_flight_ > 0) {
-        --in_flight_;
+      } else {
+        // The queue emptied (timeouts, cancellations) since the bit was
+        // seen; the bit is clear now and only this mutex sets it again.
+        TakeBackSlotLocked();
       }
     }
     Deliver(done, /*use_notifier=*/true);
@@ -248,12 +275,11 @@ class ConcurrencyLimiter::State {
   }
 
   absl::Duration RetryAfterHint() const {
-    absl::MutexLock lock(&mu_);
     const int64_t cap_seconds = std::max<int64_t>(
         1, absl::ToInt64Seconds(absl::Ceil(options_.queue_timeout, absl::Seconds(1))));
-    if (!release_interval_ewma_nanos_.has_value()) return absl::Seconds(1);
-    const double estimate_nanos =
-        *release_interval_ewma_nanos_ * static_cast<double>(fifo_.size() + 1);
+    const double interval = std::bit_cast<double>(release_interval_bits_.load(std::memory_order_relaxed));
+    if (std::isnan(interval)) return absl::Seconds(1);
+    const double estimate_nanos = interval * static_cast<double>(queue_depth() + 1);
     const double seconds = std::ceil(estimate_nanos / 1e9);
     // Compared in double: the estimate may exceed int64 seconds in theory.
     if (seconds >= static_cast<double>(cap_seconds)) return absl::Seconds(cap_seconds);
@@ -263,14 +289,15 @@ class ConcurrencyLimiter::State {
   ConcurrencyLimiterStats stats() const {
     absl::MutexLock lock(&mu_);
     ConcurrencyLimiterStats s = stats_;
-    s.in_flight = in_flight_;
+    s.in_flight = in_flight();
     s.queue_depth = fifo_.size();
+    s.admitted = admitted_.load(std::memory_order_relaxed);
+    s.rejected = rejected_.load(std::memory_order_relaxed);
     return s;
   }
 
   uint32_t in_flight() const {
-    absl::MutexLock lock(&mu_);
-    return in_flight_;
+    return static_cast<uint32_t>(word_.load(std::memory_order_relaxed) & kCountMask);
   }
 
   size_t queue_depth() const {
@@ -289,24 +316,56 @@ class ConcurrencyLimiter::State {
   const ConcurrencyLimiterOptions& options() const { return options_; }
 
  private:
-  void AdmitNowLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    ++in_flight_;
-    ++stats_.admitted;
+  // Takes a slot if one is free and nobody is queued. Lock-free.
+  bool TryTakeSlot() {
+    uint64_t word = word_.load(std::memory_order_relaxed);
+    while ((word & kQueued) == 0 && word < options_.max_in_flight) {
+      if (word_.compare_exchange_weak(word, word + 1, std::memory_order_acq_rel,
+                                      std::memory_order_relaxed)) {
+        admitted_.fetch_add(1, std::memory_order_relaxed);
+        return true;
+      }
+    }
+    return false;
   }
 
   // The result of a request that need not queue: kAdmitted when a slot is
-  // free, kRejectedQueueFull when the queue is full. A free slot implies an
-  // empty queue (Release() hands slots to waiters), so nobody barges.
-  std::optional<AdmissionResult> ImmediateLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (in_flight_ < options_.max_in_flight) {
-      AdmitNowLocked();
-      return AdmissionResult::kAdmitted;
+  // free, kRejectedQueueFull when the queue is full. Otherwise nullopt, and
+  // when `may_queue` the queued bit is set: the caller must then enqueue
+  // before it unlocks. A free slot implies an empty queue (Release() hands
+  // slots to waiters), so nobody barges.
+  std::optional<AdmissionResult> ImmediateLocked(bool may_queue) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    uint64_t word = word_.load(std::memory_order_relaxed);
+    while (true) {
+      if ((word & kQueued) == 0 && word < options_.max_in_flight) {
+        if (word_.compare_exchange_weak(word, word + 1, std::memory_order_acq_rel,
+                                        std::memory_order_relaxed)) {
+          admitted_.fetch_add(1, std::memory_order_relaxed);
+          return AdmissionResult::kAdmitted;
+        }
+        continue;
+      }
+      if (fifo_.size() >= options_.max_queue) {
+        rejected_.fetch_add(1, std::memory_order_relaxed);
+        return AdmissionResult::kRejectedQueueFull;
+      }
+      if (!may_queue || (word & kQueued) != 0) return std::nullopt;
+      // Every slot is taken: mark the queue, unless a release got in first.
+      if (word_.compare_exchange_weak(word, word | kQueued, std::memory_order_acq_rel,
+                                      std::memory_order_relaxed)) {
+        return std::nullopt;
+      }
     }
-    if (fifo_.size() >= options_.max_queue) {
-      ++stats_.rejected;
-      return AdmissionResult::kRejectedQueueFull;
+  }
+
+  // Gives a slot back while the queue is empty, under mu_ (the bit may have
+  // been cleared since the caller saw it set).
+  void TakeBackSlotLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    uint64_t word = word_.load(std::memory_order_relaxed);
+    while ((word & kCountMask) != 0 &&
+           !word_.compare_exchange_weak(word, word - 1, std::memory_order_acq_rel,
+                                        std::memory_order_relaxed)) {
     }
-    return std::nullopt;
   }
 
   uint64_t EnqueueLocked(Waiter w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -327,15 +386,18 @@ class ConcurrencyLimiter::State {
     Waiter w = std::move(it->second);
     fifo_.erase(it);
     deadlines_.erase({w.deadline_nanos, id});
+    if (fifo_.empty()) word_.fetch_and(~kQueued, std::memory_order_acq_rel);
     stats_.total_queue_wait_nanos += std::max<int64_t>(0, now - w.enqueued_nanos);
     switch (r) {
       case AdmissionResult::kAdmitted:
-        ++stats_.admitted;
+        admitted_.fetch_add(1, std::memory_order_relaxed);
         ++stats_.admitted_after_wait;
         break;
       case AdmissionResult::kTimedOut: ++stats_.timed_out; break;
       case AdmissionResult::kCancelled: ++stats_.cancelled; break;
-      case AdmissionResult::kRejectedQueueFull: ++stats_.rejected; break;
+      case AdmissionResult::kRejectedQueueFull:
+        rejected_.fetch_add(1, std::memory_order_relaxed);
+        break;
     }
     if (w.sync != nullptr) {
       w.sync->result = r;
@@ -361,16 +423,16 @@ class ConcurrencyLimiter::State {
     for (Completion& c : done) std::move(c.cb)(c.result);
   }
 
-  void RecordReleaseLocked(int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (last_release_nanos_.has_value()) {
-      const auto interval = static_cast<double>(std::max<int64_t>(0, now - *last_release_nanos_));
-      release_interval_ewma_nanos_ =
-          release_interval_ewma_nanos_.has_value()
-              ? *release_interval_ewma_nanos_ +
-                    kReleaseIntervalWeight * (interval - *release_interval_ewma_nanos_)
-              : interval;
-    }
-    last_release_nanos_ = now;
+  // Folds the interval since the previous release into the EWMA, without a
+  // lock. Releases racing on two threads may each fold their interval into
+  // the same old average, losing one update: an estimate can afford that.
+  void RecordRelease(int64_t now) {
+    const int64_t last = last_release_nanos_.exchange(now, std::memory_order_relaxed);
+    if (last == kNeverReleased) return;
+    const auto interval = static_cast<double>(std::max<int64_t>(0, now - last));
+    const double ewma = std::bit_cast<double>(release_interval_bits_.load(std::memory_order_relaxed));
+    const double next = std::isnan(ewma) ? interval : ewma + kReleaseIntervalWeight * (interval - ewma);
+    release_interval_bits_.store(std::bit_cast<uint64_t>(next), std::memory_order_relaxed);
   }
 
   // Not const: the notifier is called through it (possibly concurrently, as
@@ -379,14 +441,25 @@ class ConcurrencyLimiter::State {
   const Clock* const clock_;
   const int64_t queue_timeout_nanos_;
 
-  mutable absl::Mutex mu_;
-  uint32_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  // The hot line: every admission and release touches it.
+  static constexpr uint64_t kCountMask = 0xffffffffu;
+  static constexpr uint64_t kQueued = uint64_t{1} << 32;
+  static constexpr int64_t kNeverReleased = std::numeric_limits<int64_t>::min();
+  alignas(64) std::atomic<uint64_t> word_{0};  // in flight | kQueued
+  std::atomic<uint64_t> admitted_{0};
+  std::atomic<uint64_t> rejected_{0};
+  std::atomic<int64_t> last_release_nanos_{kNeverReleased};
+  // The EWMA of release intervals in nanoseconds, as double bits; NaN until
+  // a second release gives the first interval.
+  std::atomic<uint64_t> release_interval_bits_{std::bit_cast<uint64_t>(std::numeric_limits<double>::quiet_NaN())};
+
+  alignas(64) mutable absl::Mutex mu_;
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = kNoWaiter + 1;
   absl::btree_map<uint64_t, Waiter> fifo_ ABSL_GUARDED_BY(mu_);
   absl::btree_set<std::pair<int64_t, uint64_t>> deadlines_ ABSL_GUARDED_BY(mu_);
+  // The fields kept under mu_ (in_flight, queue_depth, admitted and
+  // rejected are filled in by stats()).
   ConcurrencyLimiterStats stats_ ABSL_GUARDED_BY(mu_);
-  std::optional<int64_t> last_release_nanos_ ABSL_GUARDED_BY(mu_);
-  std::optional<double> release_interval_ewma_nanos_ ABSL_GUARDED_BY(mu_);
 
   moodycamel::ConcurrentQueue<Completion> completions_;
 };
