@@ -43,6 +43,10 @@ namespace internal {
 // Threads whose slot number (ThreadSlotIndex) is `kSlots` or above share no
 // slot; their guards hold an owning reference taken under the mutex instead,
 // which is correct and slower.
+//
+// Guards are meant to be short (one routing decision): while a replaced
+// value waits for a guard that entered before it was replaced, every other
+// guard's end tries to reclaim it (a try-lock and a scan of the slots).
 template <typename T>
 class SnapshotCell {
   struct alignas(64) Slot {
