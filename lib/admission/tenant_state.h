@@ -5,9 +5,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "admission/gcra.h"
 #include "smgcore/clock.h"
 #include "smgcore/tenant_limiter.h"
@@ -25,13 +24,16 @@ struct TenantScopeState {
   // TenantScopeState::IsIdle()
   //
   // Full buckets: the state equals a fresh one, so dropping it loses nothing.
-  bool IsIdle(int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    return requests.IsFull(now) && tokens.IsFull(now);
-  }
+  // Called with `mu` held.
+  bool IsIdle(int64_t now) { return requests.IsFull(now) && tokens.IsFull(now); }
 
-  absl::Mutex mu;
-  RateBucket requests ABSL_GUARDED_BY(mu);
-  RateBucket tokens ABSL_GUARDED_BY(mu);
+  // Held for a few arithmetic operations per Reserve() and Settle(). A
+  // std::mutex, not absl::Mutex: Debian's Abseil runs its deadlock detector
+  // on every absl::Mutex acquisition, behind one process-wide spin lock that
+  // two threads reserving for different tenants then contend on.
+  std::mutex mu;
+  RateBucket requests;  // guarded by mu
+  RateBucket tokens;    // guarded by mu
   // Reserve() calls in progress plus unsettled reservations on this tenant.
   // Incremented only under the table shard's lock, so a sweep holding that
   // lock exclusively sees a stable zero and can evict safely.
@@ -64,14 +66,13 @@ struct TenantLimiterShared {
 // lock order every path uses, so two scopes never deadlock.
 class ScopeLock {
  public:
-  ScopeLock(TenantScopeState* tenant, TenantScopeState* global) ABSL_NO_THREAD_SAFETY_ANALYSIS
-      : tenant_(tenant), global_(global) {
-    if (tenant_ != nullptr) tenant_->mu.Lock();
-    if (global_ != nullptr) global_->mu.Lock();
+  ScopeLock(TenantScopeState* tenant, TenantScopeState* global) : tenant_(tenant), global_(global) {
+    if (tenant_ != nullptr) tenant_->mu.lock();
+    if (global_ != nullptr) global_->mu.lock();
   }
-  ~ScopeLock() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    if (global_ != nullptr) global_->mu.Unlock();
-    if (tenant_ != nullptr) tenant_->mu.Unlock();
+  ~ScopeLock() {
+    if (global_ != nullptr) global_->mu.unlock();
+    if (tenant_ != nullptr) tenant_->mu.unlock();
   }
   ScopeLock(const ScopeLock&) = delete;
   ScopeLock& operator=(const ScopeLock&) = delete;

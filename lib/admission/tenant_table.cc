@@ -1,6 +1,8 @@
 // TenantTable: sharded tenant states with idle eviction.
 #include "admission/tenant_table.h"
 
+#include <mutex>
+#include <shared_mutex>
 #include <utility>
 
 #include "absl/hash/hash.h"
@@ -25,7 +27,7 @@ std::shared_ptr<TenantScopeState> TenantTable::FindOrCreatePinned(absl::string_v
                                                                   int64_t now) {
   Shard& shard = ShardFor(tenant);
   {
-    absl::ReaderMutexLock lock(&shard.mu);
+    std::shared_lock<std::shared_mutex> lock(shard.mu);
     if (auto it = shard.map.find(tenant); it != shard.map.end()) {
       it->second->pins.fetch_add(1, std::memory_order_relaxed);
       return it->second;
@@ -34,7 +36,7 @@ std::shared_ptr<TenantScopeState> TenantTable::FindOrCreatePinned(absl::string_v
   // Two tries: before and after sweeping idle tenants out of a full table.
   for (int attempt = 0; attempt < 2; ++attempt) {
     {
-      absl::MutexLock lock(&shard.mu);
+      std::unique_lock<std::shared_mutex> lock(shard.mu);
       if (auto it = shard.map.find(tenant); it != shard.map.end()) {
         it->second->pins.fetch_add(1, std::memory_order_relaxed);
         return it->second;
@@ -62,12 +64,12 @@ bool TenantTable::InlineSweep(int64_t now) {
 size_t TenantTable::EvictIdle(int64_t now) {
   size_t total = 0;
   for (Shard& shard : shards_) {
-    absl::MutexLock lock(&shard.mu);
+    std::unique_lock<std::shared_mutex> lock(shard.mu);
     // Holding the shard exclusively: nobody can pin these states meanwhile.
     const size_t evicted = absl::erase_if(shard.map, [now](auto& entry) {
       TenantScopeState& state = *entry.second;
       if (state.pins.load(std::memory_order_acquire) != 0) return false;
-      absl::MutexLock state_lock(&state.mu);
+      std::lock_guard<std::mutex> state_lock(state.mu);
       return state.IsIdle(now);
     });
     // Per shard, so that the freed room is claimable as soon as possible.

@@ -9,12 +9,11 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <shared_mutex>
 #include <string>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "admission/tenant_state.h"
 #include "smgcore/tenant_limiter.h"
 
@@ -58,9 +57,11 @@ class TenantTable {
   // The pause between inline sweeps that evicted nothing.
   static constexpr int64_t kSweepBackoffNanos = 1'000'000'000;
 
+  // A std::shared_mutex, not absl::Mutex, for the reason given at
+  // TenantScopeState::mu: it is taken on every Reserve().
   struct Shard {
-    absl::Mutex mu;
-    absl::flat_hash_map<std::string, std::shared_ptr<TenantScopeState>> map ABSL_GUARDED_BY(mu);
+    std::shared_mutex mu;
+    absl::flat_hash_map<std::string, std::shared_ptr<TenantScopeState>> map;  // guarded by mu
   };
 
   Shard& ShardFor(absl::string_view tenant);
