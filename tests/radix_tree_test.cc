@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -1110,6 +1111,121 @@ TEST(RadixTreeUnlockedCompareTest, InsertAfterTheWindowLandsWhereTheKeySays) {
   EXPECT_EQ(Owners(mc), std::vector<TenantId>{3});
   EXPECT_EQ(tree.Match(TextKey(a)).matched_units, a.size());
   EXPECT_EQ(tree.tenant_units(3), 300u + 4000u);
+}
+
+// ---------------------------------------------------------------------------
+// Combined inserts: an insert whose thread finds the exclusive lock taken is
+// handed over to the holder. The insert hooks stage it: the test thread's
+// insert, between its descent and its commit, starts a second thread's
+// insert and waits until that thread holds the lock; the holder waits until
+// the test thread's insert is handed over, then applies it.
+
+// `first` then `rest` (keys told apart by their first byte).
+std::string Prefixed(char first, const std::string& rest) {
+  std::string key(1, first);
+  key += rest;
+  return key;
+}
+
+// Waits, bounded, until `done()`; false on timeout.
+bool WaitUntil(const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+// Runs `handed_over` on this thread; its insert (the first to reach its
+// commit) is handed over to a thread running `holder`, started right then,
+// after `before_hand_over` ran on this thread (no lock held).
+void HandOverOneInsert(TextTree& tree, const std::function<void()>& holder,
+                       const std::function<void()>& handed_over,
+                       const std::function<void()>& before_hand_over = [] {}) {
+  using Point = TextTree::InsertHookPoint;
+  const std::thread::id test_thread = std::this_thread::get_id();
+  std::atomic<bool> staged{false};
+  std::atomic<bool> holding{false};
+  std::thread holder_thread;
+  tree.SetInsertHookForTesting([&](Point point) {
+    const bool on_test_thread = std::this_thread::get_id() == test_thread;
+    if (point == Point::kBeforeCommit && on_test_thread && !staged.exchange(true)) {
+      before_hand_over();
+      holder_thread = std::thread(holder);
+      EXPECT_TRUE(WaitUntil([&] { return holding.load(); })) << "the holder never took the lock";
+    } else if (point == Point::kLockHeld && !on_test_thread && !holding.exchange(true)) {
+      EXPECT_TRUE(WaitUntil([&] { return tree.HasHandedOverInsertsForTesting(); }))
+          << "the insert was never handed over";
+    }
+  });
+  handed_over();
+  holder_thread.join();
+  tree.SetInsertHookForTesting(nullptr);
+  EXPECT_TRUE(staged.load());
+}
+
+TEST(RadixTreeCombinedInsertTest, TheHolderAppliesAnInsertHandedOver) {
+  std::mt19937_64 rng(31);
+  const std::string a = Prefixed('a', RandomBytes(rng, 300));
+  const std::string b = Prefixed('b', RandomBytes(rng, 300));
+  TextTree tree(Unbounded());
+  tree.Insert(TextKey(b.substr(0, 100)), 3);  // b's descent resumes below it
+  HandOverOneInsert(
+      tree, [&] { tree.Insert(TextKey(a), 1); },
+      [&] { tree.MatchAndInsert(TextKey(b), [](const PrefixMatch&) { return TenantId{2}; }); });
+  EXPECT_EQ(tree.handed_over_inserts_total(), 1u);
+  EXPECT_TREE_OK(tree);
+  const PrefixMatch mb = tree.Match(TextKey(b));
+  EXPECT_EQ(mb.matched_units, b.size());
+  EXPECT_EQ(Owners(mb), std::vector<TenantId>{2});
+  EXPECT_EQ(Owners(tree.Match(TextKey(a))), std::vector<TenantId>{1});
+  EXPECT_EQ(tree.tenant_units(2), b.size());
+  // Inserts that find the lock free apply themselves.
+  tree.Insert(TextKey(a + "more"), 4);
+  EXPECT_EQ(tree.handed_over_inserts_total(), 1u);
+}
+
+// The decision's tenant is removed before the insert is handed over: the
+// holder skips it, as the deciding thread would have.
+TEST(RadixTreeCombinedInsertTest, AHandedOverDecisionForARemovedTenantIsDropped) {
+  std::mt19937_64 rng(32);
+  const std::string a = Prefixed('a', RandomBytes(rng, 300));
+  const std::string b = Prefixed('b', RandomBytes(rng, 300));
+  TextTree tree(Unbounded());
+  tree.Insert(TextKey(b.substr(0, 100)), 2);
+  HandOverOneInsert(
+      tree, [&] { tree.Insert(TextKey(a), 1); },
+      [&] { tree.MatchAndInsert(TextKey(b), [](const PrefixMatch&) { return TenantId{2}; }); },
+      [&] { tree.RemoveTenant(2); });
+  EXPECT_EQ(tree.handed_over_inserts_total(), 1u);
+  EXPECT_TREE_OK(tree);
+  EXPECT_EQ(tree.Match(TextKey(b)).matched_units, 0u);
+  EXPECT_EQ(tree.tenant_units(2), 0u);
+  EXPECT_EQ(tree.Match(TextKey(a)).matched_units, a.size());
+}
+
+// The holder's own insert evicts the node the handed-over insert's descent
+// ended in: that node stays allocated (the waiting thread's pin; ASan would
+// catch a read after free) and the insert goes from the root instead.
+TEST(RadixTreeCombinedInsertTest, AHandedOverInsertWhoseBaseWasEvicted) {
+  std::mt19937_64 rng(33);
+  const std::string p = Prefixed('p', RandomBytes(rng, 1999));
+  const std::string b = p + RandomBytes(rng, 100);
+  const std::string a = Prefixed('a', RandomBytes(rng, 1999));
+  TextTree tree(TreeOptions{.page_size = 1, .budget_units = 2500, .evict_inline = true});
+  tree.Insert(TextKey(p), 3);
+  HandOverOneInsert(
+      tree, [&] { tree.Insert(TextKey(a), 1); },  // 4000 units: evicts p
+      [&] { tree.Insert(TextKey(b), 2); });        // then 4100: evicts a
+  EXPECT_EQ(tree.handed_over_inserts_total(), 1u);
+  EXPECT_TREE_OK(tree);
+  const PrefixMatch mb = tree.Match(TextKey(b));
+  EXPECT_EQ(mb.matched_units, b.size());
+  EXPECT_EQ(Owners(mb), std::vector<TenantId>{2});
+  EXPECT_EQ(tree.tenant_units(3), 0u);
+  EXPECT_EQ(tree.Match(TextKey(a)).matched_units, 0u);
+  EXPECT_LE(tree.stored_units(), 2500u);
 }
 
 // ---------------------------------------------------------------------------

@@ -140,6 +140,10 @@ class TreeCore;  // lib/tree/radix_tree.cc
 // Lookups compare the key with edges of 1 KiB or more without holding the
 // lock at all (freed nodes are reclaimed only once no such compare can still
 // read them), so a writer never waits for another thread's long compare.
+// An insert that finds the exclusive lock taken hands itself to the holder,
+// which applies it before releasing the lock (`handed_over_inserts_total`);
+// the caller returns once it is applied, so every insert is visible when its
+// call returns, whichever thread ran it.
 //
 // Costs: L is the key length in units. Match and Insert are O(L) plus one
 // child lookup per node on the path (a binary search in a sorted array of at
@@ -276,6 +280,15 @@ class RadixTree {
   // the leaves evicted plus the uses of queued leaves. Thread-safe, O(1).
   size_t eviction_examined_total() const;
 
+  // RadixTree::handed_over_inserts_total()
+  //
+  // Inserts that another thread applied: their thread found the exclusive
+  // lock taken, published the insert and the holder applied it before
+  // releasing the lock (see lib/tree/radix_tree.cc, "Combined inserts").
+  // Against the inserts made, how often routing threads meet on the lock.
+  // Thread-safe, O(1), lock-free.
+  size_t handed_over_inserts_total() const;
+
   // RadixTree::options()
   //
   // The effective options (page_size after clamping). Thread-safe.
@@ -297,6 +310,34 @@ class RadixTree {
   // descending thread; it may call any method of this tree. An empty
   // function removes it. Not thread-safe: set it before the tree is shared.
   void SetUnlockedCompareHookForTesting(std::function<void()> hook);
+
+  // RadixTree::InsertHookPoint
+  //
+  // FOR TESTS ONLY. Where an insert hook runs (SetInsertHookForTesting).
+  enum class InsertHookPoint {
+    // After the descent, with no lock held, before the insert takes the
+    // exclusive lock or hands the insert over. May call any method.
+    kBeforeCommit,
+    // In the exclusive section of a thread that took the lock itself, after
+    // its own insert, before it applies inserts handed over to it. May call
+    // only the statistics accessors and HasHandedOverInsertsForTesting().
+    kLockHeld,
+  };
+
+  // RadixTree::SetInsertHookForTesting()
+  //
+  // FOR TESTS ONLY. `hook` runs on the inserting thread at each
+  // InsertHookPoint of every insert (Insert, or MatchAndInsert when it
+  // inserts). An empty function removes it. Not thread-safe: set it before
+  // the tree is shared.
+  void SetInsertHookForTesting(std::function<void(InsertHookPoint)> hook);
+
+  // RadixTree::HasHandedOverInsertsForTesting()
+  //
+  // FOR TESTS ONLY. Whether inserts are waiting for the lock holder to apply
+  // them. Thread-safe; stale as soon as it returns, except in a kLockHeld
+  // hook (only the holder takes them off).
+  bool HasHandedOverInsertsForTesting() const;
 
  private:
   std::unique_ptr<radix_internal::TreeCore<Unit>> core_;

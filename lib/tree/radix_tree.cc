@@ -44,6 +44,20 @@
 // without a reader slot of their own (beyond the first TreeLock::kSlots
 // alive) hold the lock throughout.
 //
+// Combined inserts. The exclusive section of an insert writes about ten
+// cache lines that every inserting thread writes (the lock word, the clocks,
+// the queue head, the statistics, the node the key branches off): taken in
+// turn by two cores, each section would miss on all of them. So a thread
+// that finds the exclusive lock taken does not wait for it: it publishes its
+// insert (`PendingInsert`: the key, the descent, the prepared leaf) on a
+// lock-free list and spins on the insert's `done` flag, and the holder
+// applies every published insert before it releases the lock (flat
+// combining), with those lines still in its cache. A waiter that sees the
+// lock free while its insert is still listed takes the lock and applies the
+// list itself. Either way an insert is applied under the exclusive lock
+// exactly as its own thread would have; only which thread runs it differs.
+// The waiter keeps its pin until `done`, so its descent stays resumable.
+//
 // Recency. Every write to a node that other routing threads read next moves
 // its cache line between cores, and the nodes every path shares (a chat
 // template's first tokens) are read by every request; so a use writes as
@@ -148,6 +162,11 @@ constexpr uint32_t kMaxOwnersRanked = 16;
 // it re-takes the lock; more removals in between make it skip the insert.
 constexpr uint64_t kRemovedRing = 16;
 
+// A lock holder applies at most this many rounds of published inserts (see
+// "Combined inserts"): a thread is not kept combining forever under a steady
+// stream; what it leaves listed, a waiter applies.
+constexpr int kMaxCombineRounds = 4;
+
 // The statistics counters are written only under the exclusive lock (one
 // writer at a time, ordered by the lock) and read anywhere: a relaxed load
 // and store suffice, and cost no locked read-modify-write (about 20 cycles
@@ -195,6 +214,10 @@ class TreeCore {
   const TreeOptions& options() const { return options_; }
   absl::Status CheckInvariants() const ABSL_LOCKS_EXCLUDED(mu_, stats_mu_);
   void set_unlocked_hook(std::function<void()> hook) { unlocked_hook_ = std::move(hook); }
+  using InsertHookPoint = typename RadixTree<Unit>::InsertHookPoint;
+  void set_insert_hook(std::function<void(InsertHookPoint)> hook) { insert_hook_ = std::move(hook); }
+  bool has_pending_inserts() const { return pending_.load(std::memory_order_acquire) != nullptr; }
+  size_t handed_over_total() const { return handed_over_total_.load(std::memory_order_relaxed); }
 
  private:
   // A leaf for key[at, units), built before the exclusive lock is taken
@@ -335,6 +358,29 @@ class TreeCore {
   void ReclaimRetired() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Credit(TenantId tenant, size_t units) ABSL_LOCKS_EXCLUDED(stats_mu_);
 
+  // An insert whose descent is done, ready for the exclusive lock (see
+  // "Combined inserts"). Lives on its thread's stack until `done`.
+  struct PendingInsert {
+    const Unit* key = nullptr;
+    size_t units = 0;
+    TenantId tenant = kNoTenant;
+    Descent* descent = nullptr;
+    PreparedLeaf* prepared = nullptr;
+    // MatchAndInsert: skip the insert if `tenant` was removed after the
+    // decision (removals_ was `seen_removals` then).
+    bool check_removals = false;
+    uint64_t seen_removals = 0;
+    PendingInsert* next = nullptr;  // the list's link
+    std::atomic<bool> done{false};
+  };
+  // Applies `op` under the exclusive lock, by whichever thread holds it.
+  void CommitInsert(PendingInsert& op) ABSL_LOCKS_EXCLUDED(mu_);
+  void ApplyInsert(PendingInsert& op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Applies the published inserts, oldest first, up to kMaxCombineRounds
+  // batches. `own`: the caller's, if it published one (not counted as
+  // handed over).
+  void ApplyPending(const PendingInsert* own) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   const TreeOptions options_;
   const size_t page_;
 
@@ -353,6 +399,8 @@ class TreeCore {
   // Test hook: runs in the unlocked window of a descent (see
   // RadixTree::SetUnlockedCompareHookForTesting).
   std::function<void()> unlocked_hook_;
+  // Test hook: RadixTree::SetInsertHookForTesting.
+  std::function<void(InsertHookPoint)> insert_hook_;
 
   // Node recency (eviction): advanced by writers only (see "Recency"), read
   // by every match.
@@ -378,6 +426,11 @@ class TreeCore {
   std::atomic<size_t> node_bytes_{0};
   std::atomic<size_t> evicted_total_{0};
   std::atomic<size_t> examined_total_{0};
+  std::atomic<size_t> handed_over_total_{0};
+
+  // Inserts published for the lock holder (a stack: newest first). Written
+  // by a thread that found the lock taken and by the holder that takes them.
+  alignas(64) std::atomic<PendingInsert*> pending_{nullptr};
 
   alignas(64) mutable SpinLock stats_mu_ ABSL_ACQUIRED_AFTER(mu_);
   absl::flat_hash_map<TenantId, size_t> tenant_units_ ABSL_GUARDED_BY(stats_mu_);
@@ -1236,13 +1289,88 @@ void TreeCore<Unit>::Insert(absl::Span<const Unit> key, TenantId tenant) {
     PinForInsert(d);
   }
   PreparedLeaf prepared = PrepareLeaf(key.data(), units, d);  // no lock held
-  WriterLock lock(&mu_);
-  // Resume where the descent ended if its base is unchanged.
-  InsertLocked(key.data(), units, tenant, NextTick(), BaseStillValid(d) ? &d : nullptr, prepared);
+  PendingInsert op;
+  op.key = key.data();
+  op.units = units;
+  op.tenant = tenant;
+  op.descent = &d;
+  op.prepared = &prepared;
+  CommitInsert(op);
+}
+
+template <typename Unit>
+void TreeCore<Unit>::CommitInsert(PendingInsert& op) {
+  if (insert_hook_) insert_hook_(InsertHookPoint::kBeforeCommit);
+  if (mu_.TryLock()) {
+    ApplyInsert(op);
+    UnpinAfterInsert(*op.descent);  // before ReclaimRetired: frees what only this pin held
+    if (insert_hook_) insert_hook_(InsertHookPoint::kLockHeld);
+    ApplyPending(nullptr);
+    ReclaimRetired();
+    mu_.Unlock();
+    return;
+  }
+  // Publish it for the holder.
+  PendingInsert* head = pending_.load(std::memory_order_relaxed);
+  do {
+    op.next = head;
+  } while (!pending_.compare_exchange_weak(head, &op, std::memory_order_release, std::memory_order_relaxed));
+  SpinWait wait;
+  while (!op.done.load(std::memory_order_acquire)) {
+    // The holder may have released the lock before it saw `op`: apply the
+    // list here. `op` is on it (a holder takes inserts off the list only to
+    // apply them before it unlocks), so one round does it.
+    if (mu_.TryLock()) {
+      ApplyPending(&op);
+      ReclaimRetired();
+      mu_.Unlock();
+    } else {
+      wait.Once();
+    }
+  }
+  // Unpinning outside the lock is safe: it only stops protecting nodes this
+  // thread no longer reads (tree_lock.h: pins must not be *taken* unlocked).
+  UnpinAfterInsert(*op.descent);
+}
+
+template <typename Unit>
+void TreeCore<Unit>::ApplyInsert(PendingInsert& op) {
+  PreparedLeaf& prepared = *op.prepared;
+  // The decision was made under the shared lock; if the chosen tenant was
+  // removed since, do not bring it back (nor record the use: the nodes the
+  // descent saw may be gone).
+  if (!(op.check_removals && removals_ != op.seen_removals && RemovedSince(op.seen_removals, op.tenant))) {
+    // One descent in all: resume where it ended if its base is unchanged.
+    InsertLocked(op.key, op.units, op.tenant, NextTick(), BaseStillValid(*op.descent) ? op.descent : nullptr,
+                 prepared);
+  }
   DiscardPrepared(prepared);
   MaybeEvictInline();
-  UnpinAfterInsert(d);
-  ReclaimRetired();
+}
+
+template <typename Unit>
+void TreeCore<Unit>::ApplyPending(const PendingInsert* own) {
+  for (int round = 0; round < kMaxCombineRounds; ++round) {
+    // A plain load first: with one inserting thread the list is empty and
+    // its line stays unwritten.
+    if (pending_.load(std::memory_order_relaxed) == nullptr) return;
+    PendingInsert* list = pending_.exchange(nullptr, std::memory_order_acquire);
+    // Oldest first: reverse the stack.
+    PendingInsert* oldest_first = nullptr;
+    while (list != nullptr) {
+      PendingInsert* next = list->next;
+      list->next = oldest_first;
+      oldest_first = list;
+      list = next;
+    }
+    while (oldest_first != nullptr) {
+      PendingInsert* next = oldest_first->next;  // `done` lets the owner free it
+      ApplyInsert(*oldest_first);
+      if (oldest_first != own) AddTo(handed_over_total_, 1);
+      oldest_first->done.store(true, std::memory_order_release);
+      oldest_first = next;
+    }
+  }
 }
 
 template <typename Unit>
@@ -1287,22 +1415,15 @@ typename TreeCore<Unit>::Result TreeCore<Unit>::MatchAndInsert(
     PinForInsert(d);
   }
   PreparedLeaf prepared = PrepareLeaf(key.data(), units, d);  // no lock held
-  WriterLock lock(&mu_);
-  // The decision was made under the shared lock; if the chosen tenant was
-  // removed since, do not bring it back (nor record the use: the nodes the
-  // descent saw may be gone).
-  if (removals_ != seen_removals && RemovedSince(seen_removals, result.chosen)) {
-    DiscardPrepared(prepared);
-    UnpinAfterInsert(d);
-    ReclaimRetired();
-    return result;
-  }
-  // One descent in all, if the base is unchanged.
-  InsertLocked(key.data(), units, result.chosen, NextTick(), BaseStillValid(d) ? &d : nullptr, prepared);
-  DiscardPrepared(prepared);
-  MaybeEvictInline();
-  UnpinAfterInsert(d);
-  ReclaimRetired();
+  PendingInsert op;
+  op.key = key.data();
+  op.units = units;
+  op.tenant = result.chosen;
+  op.descent = &d;
+  op.prepared = &prepared;
+  op.check_removals = true;
+  op.seen_removals = seen_removals;
+  CommitInsert(op);
   return result;
 }
 
@@ -1621,6 +1742,21 @@ size_t RadixTree<Unit>::memory_bytes() const {
 template <typename Unit>
 size_t RadixTree<Unit>::tenant_units(TenantId tenant) const {
   return core_->tenant_units(tenant);
+}
+
+template <typename Unit>
+void RadixTree<Unit>::SetInsertHookForTesting(std::function<void(InsertHookPoint)> hook) {
+  core_->set_insert_hook(std::move(hook));
+}
+
+template <typename Unit>
+bool RadixTree<Unit>::HasHandedOverInsertsForTesting() const {
+  return core_->has_pending_inserts();
+}
+
+template <typename Unit>
+size_t RadixTree<Unit>::handed_over_inserts_total() const {
+  return core_->handed_over_total();
 }
 
 template <typename Unit>

@@ -64,10 +64,12 @@ class SpinWait {
 // its slot (`OwnsSlot()`) may record, before it releases the lock, the
 // sequence number of the next object a writer will retire; everything it
 // could reach was still live then, so a writer frees only what was retired
-// before every recorded pin (`OldestPin()`). Pins change only while their
-// thread holds the lock, so a writer's view of them is fixed for its whole
-// critical section. The radix tree uses this to compare a long edge without
-// holding the lock.
+// before every recorded pin (`OldestPin()`). A pin is taken only while its
+// thread holds the lock, so no pin appears during a writer's critical
+// section; one may be dropped at any time (a writer that saw it just keeps
+// more than it had to). The radix tree uses this to compare a long edge
+// without holding the lock, and to keep an insert's descent resumable while
+// another thread applies the insert.
 class ABSL_LOCKABLE TreeLock {
  public:
   TreeLock() = default;
@@ -84,12 +86,23 @@ class ABSL_LOCKABLE TreeLock {
       expected = 0;
       wait.Once();
     }
-    // No reader enters now (they see `writer_`); wait for those inside.
-    for (Slot& slot : slots_) {
-      while (slot.readers.load(std::memory_order_seq_cst) != 0) wait.Once();
-    }
+    WaitForReaders(wait);
   }
   void Unlock() ABSL_UNLOCK_FUNCTION() { writer_.store(0, std::memory_order_release); }
+
+  // TreeLock::TryLock()
+  //
+  // Exclusive ownership if no other writer holds it: returns false at once
+  // when one does; else waits, as Lock() does, for the readers inside (their
+  // sections are short, and no new one enters).
+  bool TryLock() ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true) {
+    if (writer_.load(std::memory_order_relaxed) != 0) return false;
+    uint32_t expected = 0;
+    if (!writer_.compare_exchange_strong(expected, 1, std::memory_order_seq_cst)) return false;
+    SpinWait wait;
+    WaitForReaders(wait);
+    return true;
+  }
 
   // TreeLock::ReaderLock() / ReaderUnlock()
   //
@@ -147,6 +160,14 @@ class ABSL_LOCKABLE TreeLock {
   }
 
  private:
+  // Called by the thread that just set `writer_`: no reader enters now (they
+  // see it); waits for those inside.
+  void WaitForReaders(SpinWait& wait) {
+    for (Slot& slot : slots_) {
+      while (slot.readers.load(std::memory_order_seq_cst) != 0) wait.Once();
+    }
+  }
+
   static constexpr size_t kSlots = 8;
   struct alignas(64) Slot {
     std::atomic<uint32_t> readers{0};
