@@ -1228,6 +1228,31 @@ TEST(RadixTreeCombinedInsertTest, AHandedOverInsertWhoseBaseWasEvicted) {
   EXPECT_LE(tree.stored_units(), 2500u);
 }
 
+// The tenant of an insert is removed between its descent (which found it
+// owning the shared prefix) and its exclusive section: the insert does not
+// trust the descent's view of ownership and gives the tenant the whole key.
+TEST(RadixTreeInsertTest, TenantRemovedBetweenDescentAndInsertOwnsTheWholeKey) {
+  std::mt19937_64 rng(34);
+  const std::string p = RandomBytes(rng, 200);
+  const std::string key = p + RandomBytes(rng, 50);
+  TextTree tree(Unbounded());
+  tree.Insert(TextKey(p), 1);
+  tree.Insert(TextKey(p), 2);  // p stays when tenant 1 goes
+  bool removed = false;
+  tree.SetInsertHookForTesting([&](TextTree::InsertHookPoint point) {
+    if (point == TextTree::InsertHookPoint::kBeforeCommit && !removed) {
+      removed = true;
+      tree.RemoveTenant(1);
+    }
+  });
+  tree.Insert(TextKey(key), 1);
+  tree.SetInsertHookForTesting(nullptr);
+  EXPECT_TRUE(removed);
+  EXPECT_TREE_OK(tree);
+  EXPECT_EQ(tree.tenant_units(1), key.size());
+  EXPECT_EQ(Owners(tree.Match(TextKey(p))), (std::vector<TenantId>{1, 2}));
+}
+
 // ---------------------------------------------------------------------------
 // Concurrency: bounded, no sleeps; the invariants hold afterwards.
 
