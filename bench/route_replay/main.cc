@@ -125,6 +125,7 @@ struct RunResult {
   size_t nodes = 0;
   size_t evicted_units = 0;
   size_t evict_examined = 0;
+  size_t handed_over_inserts = 0;
   size_t rss_growth = 0;
   size_t minor_faults = 0;
 };
@@ -160,6 +161,7 @@ RunResult RunOnce(const Flags& flags, const RequestSet<Unit>& requests, const Re
   run.nodes = tree.node_count();
   run.evicted_units = tree.evicted_units_total();
   run.evict_examined = tree.eviction_examined_total();
+  run.handed_over_inserts = tree.handed_over_inserts_total();
   return run;
 }
 
@@ -204,6 +206,11 @@ int Run(const Flags& flags, RequestSet<Unit> requests) {
       best.stored_units,
       best.stored_units == 0 ? 0.0 : static_cast<double>(best.tree_bytes) / static_cast<double>(best.stored_units),
       best.nodes, best.rss_growth, best.minor_faults, flags.prefault_heap ? 1 : 0);
+  if (flags.replay.threads > 1) {
+    // Inserts a thread found the tree's lock taken for and handed to the
+    // holder (RadixTree::handed_over_inserts_total).
+    absl::StrAppendFormat(&line, " handed_over_inserts=%d", best.handed_over_inserts);
+  }
   if (flags.replay.budget_units > 0) {
     const double evict_ns = r.evict_seconds * 1e9 / static_cast<double>(r.requests);
     absl::StrAppendFormat(&line,
