@@ -132,6 +132,8 @@ def main():
     kv = run(tool, "--text", text_path, "--threads", "2", "--repeat", "2")
     if int(kv["threads"]) != 2 or int(kv["requests"]) != 2 * len(prompts):
         fail(f"two threads: {kv}")
+    if not 0 <= int(kv.get("handed_over_inserts", -1)) <= 2 * len(prompts):
+        fail(f"two threads: bad handed_over_inserts in {kv}")
     # The floor fields.
     kv = run(tool, "--text", text_path, "--floor")
     for key in FLOOR:
