@@ -7,6 +7,7 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <new>
 #include <random>
 #include <set>
 #include <string>
@@ -1258,6 +1259,38 @@ TEST(RadixTreeInsertTest, TenantRemovedBetweenDescentAndInsertOwnsTheWholeKey) {
 
 // Short keys, and keys whose edges are long enough (1 KiB and up) to be
 // compared without the lock while other threads split, evict and remove.
+// An insert that fails between its descent and its exclusive section (its
+// new leaf's allocation throws std::bad_alloc; the test hook throws in its
+// place) rethrows with the tree unchanged and leaves no pin behind: a pin
+// left set would keep every node freed afterwards allocated as "retired".
+TEST(RadixTreeInsertTest, AnInsertThatThrowsBeforeItsCommitLeavesNoTrace) {
+  std::mt19937_64 rng(35);
+  const std::string p = RandomBytes(rng, 200);
+  const std::string key = p + RandomBytes(rng, 300);
+  TextTree tree(Unbounded());
+  tree.Insert(TextKey(p), 1);
+  const size_t bytes = tree.memory_bytes();
+  tree.SetInsertHookForTesting([](TextTree::InsertHookPoint point) {
+    if (point == TextTree::InsertHookPoint::kBeforeCommit) throw std::bad_alloc();
+  });
+  EXPECT_THROW(tree.MatchAndInsert(TextKey(key), [](const PrefixMatch&) { return TenantId{2}; }),
+               std::bad_alloc);
+  EXPECT_THROW(tree.Insert(TextKey(key), 3), std::bad_alloc);
+  tree.SetInsertHookForTesting(nullptr);
+  EXPECT_TREE_OK(tree);
+  EXPECT_EQ(tree.memory_bytes(), bytes);
+  EXPECT_EQ(tree.tenant_units(2), 0u);
+  EXPECT_EQ(tree.tenant_units(3), 0u);
+  const PrefixMatch m = tree.Match(TextKey(key));
+  EXPECT_EQ(m.matched_units, p.size());
+  EXPECT_EQ(Owners(m), std::vector<TenantId>{1});
+  // Nothing is pinned: what eviction takes out is freed at once.
+  EXPECT_EQ(tree.EvictTo(0), p.size());
+  EXPECT_EQ(tree.RetiredNodesForTesting(), 0u);
+  tree.Insert(TextKey(key), 2);
+  EXPECT_EQ(tree.tenant_units(2), key.size());
+}
+
 TEST(RadixTreeConcurrencyTest, MixedOperations) {
   for (auto [inline_eviction, base_len] : {std::pair{false, 150}, std::pair{true, 150}, std::pair{false, 3000},
                                            std::pair{true, 3000}}) {

@@ -145,6 +145,14 @@ class TreeCore;  // lib/tree/radix_tree.cc
 // the caller returns once it is applied, so every insert is visible when its
 // call returns, whichever thread ran it.
 //
+// Out of memory: an insert allocates its new leaf (a copy of the key's
+// unmatched tail, the one allocation a caller's key can make large) before
+// taking the exclusive lock, and a failure there throws std::bad_alloc with
+// the tree unchanged. The exclusive sections themselves (applying inserts,
+// eviction, `RemoveTenant`) are noexcept: a small allocation failing inside
+// one (a split node, a grown child table) terminates the process rather than
+// leave the tree half-changed with its lock held.
+//
 // Costs: L is the key length in units. Match and Insert are O(L) plus one
 // child lookup per node on the path (a binary search in a sorted array of at
 // most 32 children keyed by the first unit of their edge; wider nodes keep a
@@ -197,7 +205,9 @@ class RadixTree {
   // Records that `tenant` now caches `key` (all of its page-aligned
   // prefixes). A no-op for keys shorter than one page and for
   // `tenant == kNoTenant`. With `evict_inline`, evicts back down to the
-  // budget before returning. Thread-safe. O(L) plus eviction.
+  // budget before returning. Thread-safe. O(L) plus eviction. Throws
+  // std::bad_alloc, with the tree unchanged, if the key's new leaf cannot be
+  // allocated.
   void Insert(absl::Span<const Unit> key, TenantId tenant);
 
   // RadixTree::MatchAndInsert()
@@ -219,7 +229,9 @@ class RadixTree {
   // `evicted_units_total`, `options`) but must not call `Match`, `Insert`,
   // `MatchAndInsert`, `RemoveTenant` or eviction on it (self-deadlock).
   // Thread-safe. O(L): one descent, or two when another writer changed the
-  // tree between the decision and the insert.
+  // tree between the decision and the insert. An exception from `choose`,
+  // or std::bad_alloc for the key's new leaf, propagates with the tree
+  // unchanged (bar recency).
   MatchInsertResult MatchAndInsert(absl::Span<const Unit> key,
                                    absl::FunctionRef<TenantId(const PrefixMatch&)> choose);
 
@@ -315,12 +327,15 @@ class RadixTree {
   //
   // FOR TESTS ONLY. Where an insert hook runs (SetInsertHookForTesting).
   enum class InsertHookPoint {
-    // After the descent, with no lock held, before the insert takes the
-    // exclusive lock or hands the insert over. May call any method.
+    // After the descent and the new leaf's allocation, with no lock held,
+    // before the insert takes the exclusive lock or hands the insert over.
+    // May call any method. If it throws, the insert is abandoned as when
+    // the leaf's allocation fails: the call rethrows, the tree unchanged.
     kBeforeCommit,
     // In the exclusive section of a thread that took the lock itself, after
     // its own insert, before it applies inserts handed over to it. May call
-    // only the statistics accessors and HasHandedOverInsertsForTesting().
+    // only the statistics accessors and HasHandedOverInsertsForTesting(),
+    // and must not throw (the exclusive section is noexcept).
     kLockHeld,
   };
 
@@ -338,6 +353,14 @@ class RadixTree {
   // them. Thread-safe; stale as soon as it returns, except in a kLockHeld
   // hook (only the holder takes them off).
   bool HasHandedOverInsertsForTesting() const;
+
+  // RadixTree::RetiredNodesForTesting()
+  //
+  // FOR TESTS ONLY. Nodes taken out of the tree but not yet freed, because a
+  // descent in progress (an unlocked compare, or an insert between its
+  // descent and its exclusive section) may still read them. 0 once no such
+  // descent is in progress and a writer has run since. Thread-safe.
+  size_t RetiredNodesForTesting() const;
 
  private:
   std::unique_ptr<radix_internal::TreeCore<Unit>> core_;

@@ -58,6 +58,17 @@
 // exactly as its own thread would have; only which thread runs it differs.
 // The waiter keeps its pin until `done`, so its descent stays resumable.
 //
+// Allocation failure. The only allocation whose size the caller controls,
+// an insert's new leaf (a copy of the key's unmatched tail), is made before
+// the exclusive lock is taken: if it throws, the insert drops its pin and
+// rethrows with the tree unchanged (InsertPinned). Exclusive sections
+// (inserts applied, eviction, tenant removal, reclamation) are `noexcept`:
+// the small allocations they make (a split's upper node, a grown child or
+// owner block, a tenant-table entry, a retired-list slot) cannot be undone
+// halfway, and a failure there would otherwise leave the tree corrupt, its
+// lock held and every combined waiter spinning. It terminates the process
+// instead, the out-of-memory behaviour of a noexcept function.
+//
 // Recency. Every write to a node that other routing threads read next moves
 // its cache line between cores, and the nodes every path shares (a chat
 // template's first tokens) are read by every request; so a use writes as
@@ -202,8 +213,8 @@ class TreeCore {
   void Insert(absl::Span<const Unit> key, TenantId tenant) ABSL_LOCKS_EXCLUDED(mu_);
   Result MatchAndInsert(absl::Span<const Unit> key,
                         absl::FunctionRef<TenantId(const PrefixMatch&)> choose) ABSL_LOCKS_EXCLUDED(mu_);
-  void RemoveTenant(TenantId tenant) ABSL_LOCKS_EXCLUDED(mu_);
-  size_t EvictTo(size_t target_units) ABSL_LOCKS_EXCLUDED(mu_);
+  void RemoveTenant(TenantId tenant) noexcept ABSL_LOCKS_EXCLUDED(mu_);
+  size_t EvictTo(size_t target_units) noexcept ABSL_LOCKS_EXCLUDED(mu_);
 
   size_t stored_units() const { return stored_units_.load(std::memory_order_relaxed); }
   size_t node_count() const { return node_count_.load(std::memory_order_relaxed); }
@@ -218,6 +229,10 @@ class TreeCore {
   void set_insert_hook(std::function<void(InsertHookPoint)> hook) { insert_hook_ = std::move(hook); }
   bool has_pending_inserts() const { return pending_.load(std::memory_order_acquire) != nullptr; }
   size_t handed_over_total() const { return handed_over_total_.load(std::memory_order_relaxed); }
+  size_t retired_count() const ABSL_LOCKS_EXCLUDED(mu_) {
+    ReaderLock lock(&mu_);
+    return retired_.size();
+  }
 
  private:
   // A leaf for key[at, units), built before the exclusive lock is taken
@@ -326,13 +341,13 @@ class TreeCore {
   // when it is null. `prepared` (may be empty) is used for the new leaf if it
   // fits.
   void InsertLocked(const Unit* key, size_t units, TenantId tenant, uint64_t tick, const Descent* resume,
-                    PreparedLeaf& prepared) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                    PreparedLeaf& prepared) noexcept ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The leaf an insert of key[0, units) after descent `d` would create.
   static PreparedLeaf PrepareLeaf(const Unit* key, size_t units, const Descent& d);
   // Frees a prepared leaf that was not used (it was never in the tree).
   static void DiscardPrepared(PreparedLeaf& prepared);
-  void MaybeEvictInline() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  size_t EvictToLocked(size_t target_units) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void MaybeEvictInline() noexcept ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  size_t EvictToLocked(size_t target_units) noexcept ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   size_t EvictLeaf(NodeT* leaf) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_, stats_mu_);
   bool RemovedSince(uint64_t seen, TenantId tenant) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // Called under the shared lock when `d` is to be resumed by an insert:
@@ -355,7 +370,7 @@ class TreeCore {
   }
   // Frees the retired nodes no pinned reader can reach. Every writer that
   // may free a node calls it before it releases the lock.
-  void ReclaimRetired() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ReclaimRetired() noexcept ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Credit(TenantId tenant, size_t units) ABSL_LOCKS_EXCLUDED(stats_mu_);
 
   // An insert whose descent is done, ready for the exclusive lock (see
@@ -373,13 +388,18 @@ class TreeCore {
     PendingInsert* next = nullptr;  // the list's link
     std::atomic<bool> done{false};
   };
+  // Finishes an insert of key[0, units) for `tenant` whose descent `d` was
+  // pinned (PinForInsert) under the shared lock, now released: prepares the
+  // leaf, then commits. If preparing throws, unpins and rethrows.
+  void InsertPinned(const Unit* key, size_t units, TenantId tenant, Descent& d, bool check_removals,
+                    uint64_t seen_removals) ABSL_LOCKS_EXCLUDED(mu_);
   // Applies `op` under the exclusive lock, by whichever thread holds it.
-  void CommitInsert(PendingInsert& op) ABSL_LOCKS_EXCLUDED(mu_);
-  void ApplyInsert(PendingInsert& op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CommitInsert(PendingInsert& op) noexcept ABSL_LOCKS_EXCLUDED(mu_);
+  void ApplyInsert(PendingInsert& op) noexcept ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Applies the published inserts, oldest first, up to kMaxCombineRounds
   // batches. `own`: the caller's, if it published one (not counted as
   // handed over).
-  void ApplyPending(const PendingInsert* own) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ApplyPending(const PendingInsert* own) noexcept ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const TreeOptions options_;
   const size_t page_;
@@ -732,7 +752,7 @@ void TreeCore<Unit>::FreeShell(NodeT* node) {
 }
 
 template <typename Unit>
-void TreeCore<Unit>::ReclaimRetired() {
+void TreeCore<Unit>::ReclaimRetired() noexcept {
   pins_checked_ = false;  // the next writer looks again
   if (retired_.empty()) return;
   const uint64_t oldest = mu_.OldestPin();
@@ -1201,7 +1221,7 @@ void TreeCore<Unit>::FreeSubtree(NodeT* top) {
 
 template <typename Unit>
 void TreeCore<Unit>::InsertLocked(const Unit* key, size_t units, TenantId tenant, uint64_t tick,
-                                  const Descent* resume, PreparedLeaf& prepared) {
+                                  const Descent* resume, PreparedLeaf& prepared) noexcept {
   NodeT* const start = resume != nullptr ? resume->base : root_;
   const size_t start_units = resume != nullptr ? resume->base_units : 0;
   size_t gained = 0;
@@ -1288,19 +1308,36 @@ void TreeCore<Unit>::Insert(absl::Span<const Unit> key, TenantId tenant) {
     }
     PinForInsert(d);
   }
-  PreparedLeaf prepared = PrepareLeaf(key.data(), units, d);  // no lock held
+  InsertPinned(key.data(), units, tenant, d, /*check_removals=*/false, /*seen_removals=*/0);
+}
+
+template <typename Unit>
+void TreeCore<Unit>::InsertPinned(const Unit* key, size_t units, TenantId tenant, Descent& d,
+                                  bool check_removals, uint64_t seen_removals) {
+  PreparedLeaf prepared;
+  try {
+    prepared = PrepareLeaf(key, units, d);
+    if (insert_hook_) insert_hook_(InsertHookPoint::kBeforeCommit);
+  } catch (...) {
+    // Nothing was written: leave no pin (it would keep every node retired
+    // from now on allocated) and no leaf behind.
+    DiscardPrepared(prepared);
+    UnpinAfterInsert(d);
+    throw;
+  }
   PendingInsert op;
-  op.key = key.data();
+  op.key = key;
   op.units = units;
   op.tenant = tenant;
   op.descent = &d;
   op.prepared = &prepared;
+  op.check_removals = check_removals;
+  op.seen_removals = seen_removals;
   CommitInsert(op);
 }
 
 template <typename Unit>
-void TreeCore<Unit>::CommitInsert(PendingInsert& op) {
-  if (insert_hook_) insert_hook_(InsertHookPoint::kBeforeCommit);
+void TreeCore<Unit>::CommitInsert(PendingInsert& op) noexcept {
   if (mu_.TryLock()) {
     ApplyInsert(op);
     UnpinAfterInsert(*op.descent);  // before ReclaimRetired: frees what only this pin held
@@ -1334,7 +1371,7 @@ void TreeCore<Unit>::CommitInsert(PendingInsert& op) {
 }
 
 template <typename Unit>
-void TreeCore<Unit>::ApplyInsert(PendingInsert& op) {
+void TreeCore<Unit>::ApplyInsert(PendingInsert& op) noexcept {
   PreparedLeaf& prepared = *op.prepared;
   // The decision was made under the shared lock; if the chosen tenant was
   // removed since, do not bring it back (nor record the use: the nodes the
@@ -1349,7 +1386,7 @@ void TreeCore<Unit>::ApplyInsert(PendingInsert& op) {
 }
 
 template <typename Unit>
-void TreeCore<Unit>::ApplyPending(const PendingInsert* own) {
+void TreeCore<Unit>::ApplyPending(const PendingInsert* own) noexcept {
   for (int round = 0; round < kMaxCombineRounds; ++round) {
     // A plain load first: with one inserting thread the list is empty and
     // its line stays unwritten.
@@ -1414,16 +1451,7 @@ typename TreeCore<Unit>::Result TreeCore<Unit>::MatchAndInsert(
     }
     PinForInsert(d);
   }
-  PreparedLeaf prepared = PrepareLeaf(key.data(), units, d);  // no lock held
-  PendingInsert op;
-  op.key = key.data();
-  op.units = units;
-  op.tenant = result.chosen;
-  op.descent = &d;
-  op.prepared = &prepared;
-  op.check_removals = true;
-  op.seen_removals = seen_removals;
-  CommitInsert(op);
+  InsertPinned(key.data(), units, result.chosen, d, /*check_removals=*/true, seen_removals);
   return result;
 }
 
@@ -1431,7 +1459,7 @@ typename TreeCore<Unit>::Result TreeCore<Unit>::MatchAndInsert(
 // Tenant removal.
 
 template <typename Unit>
-void TreeCore<Unit>::RemoveTenant(TenantId tenant) {
+void TreeCore<Unit>::RemoveTenant(TenantId tenant) noexcept {
   if (tenant == kNoTenant) return;
   WriterLock lock(&mu_);
   NextTick();  // as in eviction: later uses of requeued parents count
@@ -1501,7 +1529,7 @@ size_t TreeCore<Unit>::EvictLeaf(NodeT* leaf) {
 }
 
 template <typename Unit>
-size_t TreeCore<Unit>::EvictToLocked(size_t target_units) {
+size_t TreeCore<Unit>::EvictToLocked(size_t target_units) noexcept {
   // Every tick a leaf can be requeued with is now at most the clock, so a
   // use after this eviction (UseTick, clock + 1) counts as a use.
   NextTick();
@@ -1528,14 +1556,14 @@ size_t TreeCore<Unit>::EvictToLocked(size_t target_units) {
 }
 
 template <typename Unit>
-void TreeCore<Unit>::MaybeEvictInline() {
+void TreeCore<Unit>::MaybeEvictInline() noexcept {
   if (options_.evict_inline && options_.budget_units > 0 && stored_units() > options_.budget_units) {
     EvictToLocked(options_.budget_units);
   }
 }
 
 template <typename Unit>
-size_t TreeCore<Unit>::EvictTo(size_t target_units) {
+size_t TreeCore<Unit>::EvictTo(size_t target_units) noexcept {
   WriterLock lock(&mu_);
   const size_t evicted = EvictToLocked(target_units);
   ReclaimRetired();
@@ -1752,6 +1780,11 @@ void RadixTree<Unit>::SetInsertHookForTesting(std::function<void(InsertHookPoint
 template <typename Unit>
 bool RadixTree<Unit>::HasHandedOverInsertsForTesting() const {
   return core_->has_pending_inserts();
+}
+
+template <typename Unit>
+size_t RadixTree<Unit>::RetiredNodesForTesting() const {
+  return core_->retired_count();
 }
 
 template <typename Unit>
