@@ -1229,6 +1229,32 @@ TEST(RadixTreeCombinedInsertTest, AHandedOverInsertWhoseBaseWasEvicted) {
   EXPECT_LE(tree.stored_units(), 2500u);
 }
 
+// Evicting a tree already within the target does not take its lock, so a
+// periodic Evict() (Router::Maintain) never stalls routing threads for
+// nothing: here it returns while an insert holds the lock exclusively.
+TEST(RadixTreeEvictionTest, EvictWithinTheTargetDoesNotWaitForTheLock) {
+  TextTree tree(TreeOptions{.page_size = 1, .budget_units = 1000});
+  std::atomic<bool> evicted{false};
+  std::thread evictor;
+  bool returned_while_held = false;
+  tree.SetInsertHookForTesting([&](TextTree::InsertHookPoint point) {
+    if (point != TextTree::InsertHookPoint::kLockHeld) return;
+    evictor = std::thread([&] {
+      EXPECT_EQ(tree.Evict(), 0u);
+      EXPECT_EQ(tree.EvictTo(100), 0u);
+      evicted = true;
+    });
+    returned_while_held = WaitUntil([&] { return evicted.load(); });
+  });
+  tree.Insert(TextKey(std::string(100, 'a')), 1);
+  evictor.join();
+  tree.SetInsertHookForTesting(nullptr);
+  EXPECT_TRUE(returned_while_held) << "Evict() waited for the lock with nothing to evict";
+  EXPECT_EQ(tree.stored_units(), 100u);
+  // Over the target it does evict.
+  EXPECT_EQ(tree.EvictTo(0), 100u);
+}
+
 // The tenant of an insert is removed between its descent (which found it
 // owning the shared prefix) and its exclusive section: the insert does not
 // trust the descent's view of ownership and gives the tenant the whole key.

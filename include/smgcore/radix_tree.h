@@ -247,7 +247,9 @@ class RadixTree {
   //
   // Evicts least-recently-used leaves (see the class comment) until
   // `stored_units() <= target_units`. Returns the units evicted. Thread-safe
-  // (exclusive lock). Amortized O(leaves evicted), never a tree scan.
+  // (exclusive lock; a tree already within the target returns 0 without
+  // taking it, so periodic calls cost routing threads nothing). Amortized
+  // O(leaves evicted), never a tree scan.
   size_t EvictTo(size_t target_units);
 
   // RadixTree::Evict()

@@ -1564,6 +1564,10 @@ void TreeCore<Unit>::MaybeEvictInline() noexcept {
 
 template <typename Unit>
 size_t TreeCore<Unit>::EvictTo(size_t target_units) noexcept {
+  // Already within the target (another thread evicted first, or nothing
+  // was inserted since the last call): no need to wait for the lock that
+  // routing threads' inserts hold.
+  if (stored_units() <= target_units) return 0;
   WriterLock lock(&mu_);
   const size_t evicted = EvictToLocked(target_units);
   ReclaimRetired();
