@@ -188,6 +188,18 @@ TEST_F(TenantLimiterTest, DebtAppliesToTheGlobalScopeToo) {
   EXPECT_EQ(l->stats().tracked_tenants, 0u);
 }
 
+TEST_F(TenantLimiterTest, ATrackedTenantsDebtReachesTheGlobalScope) {
+  // The tenant's reservation reaches the global scope through its tenant's
+  // state: 1000 tokens over puts the global bucket 10 below empty.
+  auto l = Make(Default({.tokens_per_minute = 100'000}, {.tokens_per_minute = 1000}));
+  TenantDecision d = l->Reserve("a", 10);
+  ASSERT_TRUE(d.granted());
+  ASSERT_TRUE(d.reservation.Settle(1010).ok());
+  ExpectDenied(l->Reserve("b", 1), RateScope::kGlobal, RateDimension::kTokens,
+               absl::Milliseconds(11 * 60));
+  EXPECT_EQ(l->stats().tracked_tenants, 2u);
+}
+
 TEST_F(TenantLimiterTest, SettlingTwiceOrEmptyIsFailedPrecondition) {
   auto l = Make(Default({.tokens_per_minute = 1000}));
   TenantDecision d = l->Reserve("a", 10);
@@ -222,8 +234,15 @@ TEST_F(TenantLimiterTest, ReservationMayOutliveTheLimiter) {
   auto l = Make(Default({.tokens_per_minute = 1000}, {.tokens_per_minute = 1000}));
   TenantDecision d = l->Reserve("a", 10);
   ASSERT_TRUE(d.granted());
+  // An unlimited (untracked) tenant's reservation holds the global scope.
+  auto untracked = Make(Default({}, {.tokens_per_minute = 1000}));
+  TenantDecision u = untracked->Reserve("a", 10);
+  ASSERT_TRUE(u.granted());
   l.reset();
+  untracked.reset();
   EXPECT_TRUE(d.reservation.Settle(20).ok());  // touches only shared state
+  EXPECT_TRUE(u.reservation.Settle(20).ok());
+  EXPECT_FALSE(u.reservation.active());
 }
 
 // --- Denials that no wait fixes ---------------------------------------------

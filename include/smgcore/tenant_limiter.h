@@ -165,9 +165,11 @@ class TenantReservation {
   // every request.
   TenantReservation(TenantReservation&& other) noexcept
       : tenant_(std::move(other.tenant_)),
-        shared_(std::move(other.shared_)),
+        global_only_(std::move(other.global_only_)),
         estimated_tokens_(other.estimated_tokens_),
+        active_(other.active_),
         settled_(other.settled_) {
+    other.active_ = false;
     other.settled_ = false;
   }
   TenantReservation& operator=(TenantReservation&& other) noexcept;
@@ -191,24 +193,29 @@ class TenantReservation {
   // TenantReservation::active()
   //
   // True for a granted reservation not yet settled.
-  bool active() const { return shared_ != nullptr; }
+  bool active() const { return active_; }
 
   // TenantReservation::estimated_tokens()
   uint64_t estimated_tokens() const { return estimated_tokens_; }
 
  private:
   friend class TenantLimiter;
+  // An active reservation: `tenant` for a tracked tenant, else
+  // `global_only` when a global limit applies, else neither.
   TenantReservation(std::shared_ptr<admission_internal::TenantScopeState> tenant,
-                    std::shared_ptr<admission_internal::TenantLimiterShared> shared,
+                    std::shared_ptr<admission_internal::TenantLimiterShared> global_only,
                     uint64_t estimated_tokens);
   // Drops the tenant pin and the state references.
   void Reset();
 
-  // Null when the tenant is unlimited (untracked).
+  // The tracked tenant's state (which leads to the limiter's clock and
+  // global scope); null when the tenant is unlimited (untracked) or inactive.
   std::shared_ptr<admission_internal::TenantScopeState> tenant_;
-  // Null when inactive.
-  std::shared_ptr<admission_internal::TenantLimiterShared> shared_;
+  // The limiter's state, held only by an untracked tenant's reservation
+  // under a global limit: the one case that settles without a tenant.
+  std::shared_ptr<admission_internal::TenantLimiterShared> global_only_;
   uint64_t estimated_tokens_ = 0;
+  bool active_ = false;
   // Distinguishes "settled" from "empty" in Settle()'s error.
   bool settled_ = false;
 };

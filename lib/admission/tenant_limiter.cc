@@ -55,7 +55,7 @@ absl::StatusOr<std::unique_ptr<TenantLimiter>> TenantLimiter::Create(TenantLimit
 TenantLimiter::TenantLimiter(TenantLimiterOptions options, const Clock* clock)
     : options_(std::move(options)),
       shared_(std::make_shared<TenantLimiterShared>(clock, options_.global)),
-      table_(std::make_unique<TenantTable>(options_.max_tracked_tenants)),
+      table_(std::make_unique<TenantTable>(options_.max_tracked_tenants, shared_)),
       counters_(std::make_unique<Counters>()) {}
 
 TenantLimiter::~TenantLimiter() = default;
@@ -109,7 +109,7 @@ TenantDecision TenantLimiter::Reserve(absl::string_view tenant, uint64_t estimat
   // Unlimited tenants are not tracked: only the global scope applies.
   std::shared_ptr<TenantScopeState> state;
   if (!IsUnlimited(limit)) {
-    state = table_->FindOrCreatePinned(tenant, limit, shared_->clock->NowNanos());
+    state = table_->FindOrCreatePinned(tenant, limit);
     if (state == nullptr) {
       return Deny(TenantDenyReason::kTooManyTenants, RateScope::kTenant, RateDimension::kRequests,
                   absl::Seconds(1));
@@ -146,8 +146,12 @@ TenantDecision TenantLimiter::Reserve(absl::string_view tenant, uint64_t estimat
   }
   counters_->granted.fetch_add(1, std::memory_order_relaxed);
   TenantDecision d;
-  // The lookup's pin now belongs to the reservation.
-  d.reservation = TenantReservation(std::move(state), shared_, estimated_tokens);
+  // The lookup's pin now belongs to the reservation. A tracked tenant's
+  // state leads to the limiter's; an untracked one needs it only to settle
+  // against a global limit.
+  std::shared_ptr<TenantLimiterShared> global_only;
+  if (state == nullptr && shared_->global_limited) global_only = shared_;
+  d.reservation = TenantReservation(std::move(state), std::move(global_only), estimated_tokens);
   return d;
 }
 

@@ -11,19 +11,24 @@ using admission_internal::TenantLimiterShared;
 using admission_internal::TenantScopeState;
 
 TenantReservation::TenantReservation(std::shared_ptr<TenantScopeState> tenant,
-                                     std::shared_ptr<TenantLimiterShared> shared,
+                                     std::shared_ptr<TenantLimiterShared> global_only,
                                      uint64_t estimated_tokens)
-    : tenant_(std::move(tenant)), shared_(std::move(shared)), estimated_tokens_(estimated_tokens) {}
+    : tenant_(std::move(tenant)),
+      global_only_(std::move(global_only)),
+      estimated_tokens_(estimated_tokens),
+      active_(true) {}
 
 TenantReservation& TenantReservation::operator=(TenantReservation&& other) noexcept {
   if (this != &other) {
     Reset();
     tenant_ = std::move(other.tenant_);
-    shared_ = std::move(other.shared_);
+    global_only_ = std::move(other.global_only_);
     estimated_tokens_ = other.estimated_tokens_;
+    active_ = other.active_;
     settled_ = other.settled_;
     other.tenant_ = nullptr;
-    other.shared_ = nullptr;
+    other.global_only_ = nullptr;
+    other.active_ = false;
     other.settled_ = false;
   }
   return *this;
@@ -34,7 +39,8 @@ TenantReservation& TenantReservation::operator=(TenantReservation&& other) noexc
 void TenantReservation::Reset() {
   if (tenant_ != nullptr) tenant_->pins.fetch_sub(1, std::memory_order_acq_rel);
   tenant_ = nullptr;
-  shared_ = nullptr;
+  global_only_ = nullptr;
+  active_ = false;
 }
 
 absl::Status TenantReservation::Settle(uint64_t actual_tokens) {
@@ -43,10 +49,12 @@ absl::Status TenantReservation::Settle(uint64_t actual_tokens) {
         settled_ ? "TenantReservation::Settle: the reservation was already settled"
                  : "TenantReservation::Settle: the reservation is empty (denied or moved from)");
   }
-  {
-    TenantScopeState* global = shared_->limited_global();
+  // Null for an untracked tenant without a global limit: nothing to apply.
+  if (TenantLimiterShared* limiter = tenant_ != nullptr ? tenant_->limiter.get() : global_only_.get();
+      limiter != nullptr) {
+    TenantScopeState* global = limiter->limited_global();
     ScopeLock lock(tenant_.get(), global);
-    const int64_t now = shared_->clock->NowNanos();
+    const int64_t now = limiter->clock->NowNanos();
     for (TenantScopeState* scope : {tenant_.get(), global}) {
       if (scope == nullptr) continue;
       if (actual_tokens >= estimated_tokens_) {

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 
 #include "admission/gcra.h"
@@ -13,6 +14,8 @@
 
 namespace smg {
 namespace admission_internal {
+
+struct TenantLimiterShared;
 
 // TenantScopeState
 //
@@ -38,6 +41,12 @@ struct TenantScopeState {
   // Incremented only under the table shard's lock, so a sweep holding that
   // lock exclusively sees a stable zero and can evict safely.
   std::atomic<int64_t> pins{0};
+  // A tracked tenant's limiter state (its clock and global scope), so that
+  // its reservations settle through the tenant they already hold instead of
+  // each copying a reference to the limiter's state: that reference count
+  // would be one cache line written by every routing thread, twice per
+  // request. Set at creation; null for the global scope itself.
+  std::shared_ptr<TenantLimiterShared> limiter;
 };
 
 // TenantLimiterShared

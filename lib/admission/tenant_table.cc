@@ -23,8 +23,7 @@ bool TenantTable::TryClaimSlot() {
 }
 
 std::shared_ptr<TenantScopeState> TenantTable::FindOrCreatePinned(absl::string_view tenant,
-                                                                  const RateLimit& limit,
-                                                                  int64_t now) {
+                                                                  const RateLimit& limit) {
   Shard& shard = ShardFor(tenant);
   {
     std::shared_lock<std::shared_mutex> lock(shard.mu);
@@ -33,6 +32,7 @@ std::shared_ptr<TenantScopeState> TenantTable::FindOrCreatePinned(absl::string_v
       return it->second;
     }
   }
+  const int64_t now = limiter_->clock->NowNanos();
   // Two tries: before and after sweeping idle tenants out of a full table.
   for (int attempt = 0; attempt < 2; ++attempt) {
     {
@@ -44,6 +44,7 @@ std::shared_ptr<TenantScopeState> TenantTable::FindOrCreatePinned(absl::string_v
       if (TryClaimSlot()) {
         auto state = std::make_shared<TenantScopeState>(limit, now);
         state->pins.store(1, std::memory_order_relaxed);
+        state->limiter = limiter_;
         shard.map.emplace(std::string(tenant), state);
         return state;
       }

@@ -11,6 +11,7 @@
 #include <memory>
 #include <shared_mutex>
 #include <string>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
@@ -27,17 +28,20 @@ namespace admission_internal {
 // (or the same, existing) tenants do not serialize. Thread-safe.
 class TenantTable {
  public:
-  explicit TenantTable(size_t max_tracked) : max_tracked_(max_tracked) {}
+  // `limiter` supplies the clock and becomes every created state's
+  // `limiter`.
+  TenantTable(size_t max_tracked, std::shared_ptr<TenantLimiterShared> limiter)
+      : max_tracked_(max_tracked), limiter_(std::move(limiter)) {}
 
   // TenantTable::FindOrCreatePinned()
   //
   // The tenant's state with one pin taken (the caller must drop it), created
-  // full at `now` with `limit` when missing. When the table is full, first
-  // evicts idle tenants (at most once a second on the clock while sweeps find
-  // nothing, so a table of busy tenants does not cost a scan per request);
-  // null when it stays full.
-  std::shared_ptr<TenantScopeState> FindOrCreatePinned(absl::string_view tenant,
-                                                       const RateLimit& limit, int64_t now);
+  // full with `limit` when missing (the clock is read only then: a lookup
+  // costs no clock read). When the table is full, first evicts idle tenants
+  // (at most once a second on the clock while sweeps find nothing, so a
+  // table of busy tenants does not cost a scan per request); null when it
+  // stays full.
+  std::shared_ptr<TenantScopeState> FindOrCreatePinned(absl::string_view tenant, const RateLimit& limit);
 
   // TenantTable::EvictIdle()
   //
@@ -72,6 +76,7 @@ class TenantTable {
   bool InlineSweep(int64_t now);
 
   const size_t max_tracked_;
+  const std::shared_ptr<TenantLimiterShared> limiter_;
   std::array<Shard, kShards> shards_;
   // Tenants in all shards: kept exact against `max_tracked_` by claiming a
   // slot before inserting.
