@@ -7,6 +7,7 @@
 
 #include "admission/tenant_state.h"
 #include "admission/tenant_table.h"
+#include "striped_counters.h"
 
 namespace smg {
 
@@ -15,16 +16,24 @@ using admission_internal::TenantLimiterShared;
 using admission_internal::TenantScopeState;
 using admission_internal::TenantTable;
 
-struct TenantLimiter::Counters {
-  std::atomic<uint64_t> granted{0};
-  // Indexed by [RateScope][RateDimension].
-  std::atomic<uint64_t> denied[2][2] = {{0, 0}, {0, 0}};
-  std::atomic<uint64_t> estimate_too_large{0};
-  std::atomic<uint64_t> too_many_tenants{0};
-  std::atomic<uint64_t> invalid_tenant{0};
+namespace {
+
+// The statistics' counters. Every Reserve() from every routing thread
+// counts its grant or denial, so they are striped per thread: one shared
+// counter would be a cache line written by every thread on every request.
+enum TenantCounter : size_t {
+  kGranted,
+  // kDenied + 2 * RateScope + RateDimension.
+  kDenied,
+  kEstimateTooLarge = kDenied + 4,
+  kTooManyTenants,
+  kInvalidTenant,
+  kTenantCounterCount,
 };
 
-namespace {
+size_t DeniedCounter(RateScope scope, RateDimension dimension) {
+  return kDenied + 2 * static_cast<size_t>(scope) + static_cast<size_t>(dimension);
+}
 
 bool IsUnlimited(const RateLimit& limit) {
   return limit.requests_per_minute == 0 && limit.tokens_per_minute == 0;
@@ -44,6 +53,8 @@ struct Binding {
 };
 
 }  // namespace
+
+struct TenantLimiter::Counters : internal::StripedCounters<kTenantCounterCount> {};
 
 absl::StatusOr<std::unique_ptr<TenantLimiter>> TenantLimiter::Create(TenantLimiterOptions options,
                                                                      const Clock* clock) {
@@ -70,17 +81,16 @@ TenantDecision TenantLimiter::Deny(TenantDenyReason reason, RateScope scope,
   switch (reason) {
     case TenantDenyReason::kNone: break;
     case TenantDenyReason::kEstimateTooLarge:
-      counters_->estimate_too_large.fetch_add(1, std::memory_order_relaxed);
+      counters_->Add(kEstimateTooLarge, 1);
       [[fallthrough]];
     case TenantDenyReason::kRateLimited:
-      counters_->denied[static_cast<int>(scope)][static_cast<int>(dimension)].fetch_add(
-          1, std::memory_order_relaxed);
+      counters_->Add(DeniedCounter(scope, dimension), 1);
       break;
     case TenantDenyReason::kTooManyTenants:
-      counters_->too_many_tenants.fetch_add(1, std::memory_order_relaxed);
+      counters_->Add(kTooManyTenants, 1);
       break;
     case TenantDenyReason::kInvalidTenant:
-      counters_->invalid_tenant.fetch_add(1, std::memory_order_relaxed);
+      counters_->Add(kInvalidTenant, 1);
       break;
   }
   TenantDecision d;
@@ -144,7 +154,7 @@ TenantDecision TenantLimiter::Reserve(absl::string_view tenant, uint64_t estimat
     return Deny(TenantDenyReason::kRateLimited, binding.scope, binding.dimension,
                 absl::Nanoseconds(binding.wait_nanos));
   }
-  counters_->granted.fetch_add(1, std::memory_order_relaxed);
+  counters_->Add(kGranted, 1);
   TenantDecision d;
   // The lookup's pin now belongs to the reservation. A tracked tenant's
   // state leads to the limiter's; an untracked one needs it only to settle
@@ -159,17 +169,14 @@ size_t TenantLimiter::EvictIdleTenants() { return table_->EvictIdle(shared_->clo
 
 TenantLimiterStats TenantLimiter::stats() const {
   TenantLimiterStats s;
-  const auto load = [](const std::atomic<uint64_t>& c) {
-    return c.load(std::memory_order_relaxed);
-  };
-  s.granted = load(counters_->granted);
-  s.denied_tenant_requests = load(counters_->denied[0][0]);
-  s.denied_tenant_tokens = load(counters_->denied[0][1]);
-  s.denied_global_requests = load(counters_->denied[1][0]);
-  s.denied_global_tokens = load(counters_->denied[1][1]);
-  s.denied_estimate_too_large = load(counters_->estimate_too_large);
-  s.denied_too_many_tenants = load(counters_->too_many_tenants);
-  s.denied_invalid_tenant = load(counters_->invalid_tenant);
+  s.granted = counters_->Sum(kGranted);
+  s.denied_tenant_requests = counters_->Sum(DeniedCounter(RateScope::kTenant, RateDimension::kRequests));
+  s.denied_tenant_tokens = counters_->Sum(DeniedCounter(RateScope::kTenant, RateDimension::kTokens));
+  s.denied_global_requests = counters_->Sum(DeniedCounter(RateScope::kGlobal, RateDimension::kRequests));
+  s.denied_global_tokens = counters_->Sum(DeniedCounter(RateScope::kGlobal, RateDimension::kTokens));
+  s.denied_estimate_too_large = counters_->Sum(kEstimateTooLarge);
+  s.denied_too_many_tenants = counters_->Sum(kTooManyTenants);
+  s.denied_invalid_tenant = counters_->Sum(kInvalidTenant);
   s.tracked_tenants = table_->size();
   s.evicted_tenants = table_->evicted();
   return s;
