@@ -67,6 +67,9 @@ absl::Status ValidatePolicyConfig(const PolicyConfig& c) {
       if (!IsFinite(o.balance_rel_threshold) || o.balance_rel_threshold < 1) {
         return Invalid("cache_aware.balance_rel_threshold", "must be >= 1");
       }
+      if (!IsFinite(o.evict_headroom) || o.evict_headroom < 0 || o.evict_headroom > 0.5) {
+        return Invalid("cache_aware.evict_headroom", "must be in [0, 0.5]");
+      }
       if (o.eviction_interval <= absl::ZeroDuration()) {
         return Invalid("cache_aware.eviction_interval", "must be positive");
       }

@@ -552,9 +552,11 @@ TEST(CacheAwareTextTest, EmptyTextIsRoutedLeastLoaded) {
 // Eviction
 // ============================================================================
 
+// Evicts exactly to the budget: these tests count the units evicted.
 CacheAwareOptions SmallTree() {
   CacheAwareOptions o;
   o.max_tree_size = 100;
+  o.evict_headroom = 0;
   o.eviction_interval = absl::Seconds(10);
   return o;
 }
@@ -613,6 +615,18 @@ TEST(CacheAwareTextTest, EvictionPrefersLeastRecentlyUsed) {
   const WorkerId w2 = h.Add(2);
   EXPECT_EQ(h.Pick(old_p), w2);
   EXPECT_EQ(h.Pick(new_p), w[0]);
+}
+
+TEST(CacheAwareTextTest, EvictionFreesTheHeadroomBeyondTheBudget) {
+  CacheAwareOptions o = SmallTree();
+  o.evict_headroom = 0.5;  // down to 50 units
+  Harness h(o);
+  h.AddN(1);
+  h.Pick(Text('a', 50));
+  h.Pick(Text('b', 50));
+  h.Pick(Text('c', 50));
+  EXPECT_EQ(h.router().EvictNow(), 100u);
+  EXPECT_EQ(h.Stats().tree_units, 50u);
 }
 
 TEST(CacheAwareTextTest, InlineEvictionKeepsTheBudget) {

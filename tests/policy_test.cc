@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -856,6 +857,12 @@ TEST(PolicyOptionsTest, InvalidOptionsAreRejectedNamingTheField) {
     o.policies.policy.cache_aware.token_page_size = 0;
     ExpectRejected(o, "token_page_size");
   }
+  for (double headroom : {-0.01, 0.51, std::numeric_limits<double>::quiet_NaN()}) {
+    RouterOptions o;
+    o.policies.policy.kind = PolicyKind::kCacheAware;
+    o.policies.policy.cache_aware.evict_headroom = headroom;
+    ExpectRejected(o, "evict_headroom");
+  }
   {
     RouterOptions o;
     o.policies.policy.kind = PolicyKind::kConsistentHash;
@@ -904,6 +911,9 @@ TEST(PolicyOptionsTest, InvalidOptionsAreRejectedNamingTheField) {
     o.policies.policy.kind = PolicyKind::kCacheAware;
     o.policies.policy.cache_aware.cache_threshold = 1.0;
     o.policies.policy.cache_aware.balance_rel_threshold = 1.0;
+    o.policies.policy.cache_aware.evict_headroom = 0.5;
+    EXPECT_TRUE(Router::Create(o).ok());
+    o.policies.policy.cache_aware.evict_headroom = 0;
     EXPECT_TRUE(Router::Create(o).ok());
     o.policies.policy = Config(PolicyKind::kConsistentHash);
     o.policies.policy.consistent_hash.load_factor = 0;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <map>
 #include <new>
 #include <random>
@@ -109,6 +110,14 @@ TEST(RadixTreeTest, PageSizeZeroIsOne) {
   EXPECT_EQ(tree.Match(TextKey("ax")).matched_units, 1u);
   TokenTree huge(TreeOptions{.page_size = size_t{1} << 40});
   EXPECT_EQ(huge.options().page_size, kMaxTreePageSize);
+}
+
+TEST(RadixTreeTest, EvictHeadroomIsClampedIntoItsRange) {
+  EXPECT_EQ(TextTree(TreeOptions{}).options().evict_headroom, 1.0 / 64);
+  EXPECT_EQ(TextTree(TreeOptions{.evict_headroom = -1}).options().evict_headroom, 0.0);
+  EXPECT_EQ(TextTree(TreeOptions{.evict_headroom = 2}).options().evict_headroom, 0.5);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_EQ(TextTree(TreeOptions{.evict_headroom = nan}).options().evict_headroom, 0.0);
 }
 
 TEST(RadixTreeTest, TokenKeyShorterThanPage) {
@@ -707,6 +716,66 @@ TEST(RadixTreeEvictionTest, EvictRespectsBudget) {
   EXPECT_EQ(tree.stored_units(), 0u);
   EXPECT_EQ(tree.node_count(), 0u);
   for (TenantId t = 1; t <= 4; ++t) EXPECT_EQ(tree.tenant_units(t), 0u);
+  EXPECT_TREE_OK(tree);
+}
+
+// Over budget, Evict() goes down to the budget less the headroom, then does
+// nothing until the tree is over budget again.
+TEST(RadixTreeEvictionTest, EvictFreesTheHeadroomBeyondTheBudget) {
+  TextTree tree(TreeOptions{.page_size = 1, .budget_units = 1000, .evict_headroom = 0.2});
+  const std::vector<std::string> keys = DisjointKeys(100, 50);
+  size_t next = 0;
+  while (tree.stored_units() <= 1000) tree.Insert(TextKey(keys[next++]), 1);
+  const size_t evicted = tree.Evict();
+  EXPECT_GT(evicted, 0u);
+  // It stops at the first leaf that brings it within 800; leaves hold < 50.
+  EXPECT_LE(tree.stored_units(), 800u);
+  EXPECT_GT(tree.stored_units(), 750u);
+  // Within the budget but above its target: nothing to do.
+  while (tree.stored_units() + 50 <= 1000) tree.Insert(TextKey(keys[next++]), 1);
+  ASSERT_GT(tree.stored_units(), 800u);
+  EXPECT_EQ(tree.Evict(), 0u);
+  while (tree.stored_units() <= 1000) tree.Insert(TextKey(keys[next++]), 1);
+  EXPECT_GT(tree.Evict(), 0u);
+  EXPECT_LE(tree.stored_units(), 800u);
+  // EvictTo() is exact whatever the headroom.
+  tree.EvictTo(700);
+  EXPECT_LE(tree.stored_units(), 700u);
+  EXPECT_GT(tree.stored_units(), 650u);
+  EXPECT_TREE_OK(tree);
+}
+
+TEST(RadixTreeEvictionTest, WithoutHeadroomEvictStopsAtTheBudget) {
+  TextTree tree(TreeOptions{.page_size = 1, .budget_units = 1000, .evict_headroom = 0});
+  for (const std::string& k : DisjointKeys(100, 50)) tree.Insert(TextKey(k), 1);
+  tree.Evict();
+  EXPECT_LE(tree.stored_units(), 1000u);
+  EXPECT_GT(tree.stored_units(), 950u);
+}
+
+// Inline eviction with a headroom runs in batches: an insert that crosses
+// the budget evicts down to 750, and the next ~250 units of inserts evict
+// nothing.
+TEST(RadixTreeEvictionTest, InlineEvictionWithHeadroomComesInBatches) {
+  TextTree tree(TreeOptions{.page_size = 1, .budget_units = 1000, .evict_inline = true, .evict_headroom = 0.25});
+  size_t batches = 0;
+  size_t inserted_beyond_budget = 0;
+  for (const std::string& k : DisjointKeys(200, 60)) {
+    const size_t before = tree.stored_units();
+    const size_t evicted_before = tree.evicted_units_total();
+    tree.Insert(TextKey(k), 1);
+    ASSERT_LE(tree.stored_units(), 1000u);
+    if (tree.evicted_units_total() != evicted_before) {
+      ++batches;
+      ASSERT_LE(tree.stored_units(), 750u);
+      ASSERT_GT(before + 60, 1000u) << "evicted although the insert stayed within the budget";
+    }
+    if (batches > 0) inserted_beyond_budget += 60;
+  }
+  // Without a headroom nearly every insert past the first overflow evicts
+  // (about 180 of them); with it, one batch per ~250 units inserted.
+  EXPECT_GT(batches, 1u);
+  EXPECT_LE(batches, 1 + inserted_beyond_budget / 240);
   EXPECT_TREE_OK(tree);
 }
 

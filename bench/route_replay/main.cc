@@ -38,13 +38,15 @@ namespace {
 constexpr char kUsage[] =
     "usage: smgcore_route_replay (--text FILE.txt | --tokens FILE.tok | --mooncake FILE.jsonl)\n"
     "         [--workers W] [--threads T] [--repeat R] [--page P] [--budget UNITS] [--floor]\n"
-    "         [--prefault-heap] [--runs N]\n"
+    "         [--evict-headroom F] [--prefault-heap] [--runs N]\n"
     "  --workers W     workers w0..w{W-1} (default 8)\n"
     "  --threads T     replaying threads on one tree (default 1)\n"
     "  --repeat R      passes over the file into the same tree (default 1)\n"
     "  --page P        tree page size in units (default 1, the protocol's)\n"
     "  --budget UNITS  tree budget in stored units; over it, the replaying thread\n"
     "                  evicts and that time is reported (default 0: unbounded)\n"
+    "  --evict-headroom F  fraction of the budget eviction frees beyond it\n"
+    "                  (TreeOptions::evict_headroom; default the library's, 1/64)\n"
     "  --floor         also time memcmp against a copy and XXH3 over every request\n"
     "  --prefault-heap make the tree's allocations land on already resident pages\n"
     "                  (measures the tree without the kernel's first-touch faults)\n"
@@ -57,6 +59,7 @@ struct Flags {
   std::string path;
   ReplayOptions replay;
   size_t page = 1;
+  double evict_headroom = smg::TreeOptions{}.evict_headroom;
   bool floor = false;
   bool prefault_heap = false;
   size_t runs = 1;
@@ -87,6 +90,14 @@ std::optional<Flags> ParseFlags(int argc, char** argv) {
       if (!flags.input_kind.empty()) return std::nullopt;  // one input per run
       flags.input_kind = std::string(flag.substr(2));
       flags.path = std::string(value);
+      continue;
+    }
+    if (flag == "--evict-headroom") {
+      // The tree clamps; the tool refuses what the router would.
+      if (!absl::SimpleAtod(value, &flags.evict_headroom) || !(flags.evict_headroom >= 0) ||
+          flags.evict_headroom > 0.5) {
+        return std::nullopt;
+      }
       continue;
     }
     std::optional<size_t> count = ParseCount(value, /*allow_zero=*/flag == "--budget");
@@ -148,6 +159,7 @@ RunResult RunOnce(const Flags& flags, const RequestSet<Unit>& requests, const Re
   tree_options.page_size = flags.page;
   tree_options.budget_units = flags.replay.budget_units;
   tree_options.evict_inline = false;  // the replay evicts, and times it
+  tree_options.evict_headroom = flags.evict_headroom;
   smg::RadixTree<Unit> tree(tree_options);
 
   const size_t rss_before = CurrentRssBytes();
@@ -214,9 +226,9 @@ int Run(const Flags& flags, RequestSet<Unit> requests) {
   if (flags.replay.budget_units > 0) {
     const double evict_ns = r.evict_seconds * 1e9 / static_cast<double>(r.requests);
     absl::StrAppendFormat(&line,
-                          " budget_units=%d evict_calls=%d evicted_units=%d evict_examined=%d evict_ns_per_request=%.1f "
-                          "evict_share=%.4f peak_stored_units=%d peak_tree_bytes=%d",
-                          flags.replay.budget_units, r.evict_calls, best.evicted_units, best.evict_examined, evict_ns,
+                          " budget_units=%d evict_headroom=%.4f evict_calls=%d evicted_units=%d evict_examined=%d "
+                          "evict_ns_per_request=%.1f evict_share=%.4f peak_stored_units=%d peak_tree_bytes=%d",
+                          flags.replay.budget_units, flags.evict_headroom, r.evict_calls, best.evicted_units, best.evict_examined, evict_ns,
                           evict_ns / ns_per_request, r.peak_stored_units, r.peak_tree_bytes);
   }
   if (best.floor.has_value()) {

@@ -115,6 +115,10 @@ smg_code_t SetPolicyDouble(smg::PolicyConfig& c, uint32_t key, double v, smg_err
       if (kind != K::kCacheAware) break;
       c.cache_aware.balance_rel_threshold = v;
       return SMG_OK;
+    case SMG_POLICY_OPT_EVICT_HEADROOM:
+      if (kind != K::kCacheAware) break;
+      c.cache_aware.evict_headroom = v;
+      return SMG_OK;
     case SMG_POLICY_OPT_LOAD_FACTOR:
       if (kind == K::kConsistentHash) {
         c.consistent_hash.load_factor = v;

@@ -129,6 +129,7 @@ const (
 	OptUseImplicitKeys         PolicyOption = C.SMG_POLICY_OPT_USE_IMPLICIT_KEYS
 	OptPrefixTokens            PolicyOption = C.SMG_POLICY_OPT_PREFIX_TOKENS
 	OptPrefixBytes             PolicyOption = C.SMG_POLICY_OPT_PREFIX_BYTES
+	OptEvictHeadroom           PolicyOption = C.SMG_POLICY_OPT_EVICT_HEADROOM
 )
 
 // PolicyConfig is a policy and its options. One goroutine at a time.

@@ -97,6 +97,10 @@ struct CacheAwareOptions {
   // Evict inline when an insert pushes a tree above its budget, in addition
   // to the periodic eviction.
   bool evict_inline = false;
+  // Fraction of the budget that eviction frees beyond it, so that a tree
+  // over budget is evicted in batches (TreeOptions::evict_headroom). In
+  // [0, 0.5]; 0 evicts exactly to the budget.
+  double evict_headroom = 1.0 / 64;
   // See above; 0 keeps SMG's behaviour (least loaded, locality ignored).
   int64_t imbalance_locality_window = 0;
   // Bound on the candidates whose loads (and, on a miss, cached amounts) one

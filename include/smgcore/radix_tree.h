@@ -73,8 +73,19 @@ struct TreeOptions {
   // 0 = unbounded.
   size_t budget_units = size_t{1} << 26;
   // When true, an Insert/MatchAndInsert that leaves the tree above budget
-  // evicts inline back down to the budget before returning.
+  // evicts inline before returning (down to the budget less the headroom).
   bool evict_inline = false;
+  // Fraction of the budget that budget-triggered eviction (`Evict()` and
+  // inline eviction) frees beyond the budget: it evicts down to
+  // `budget_units - budget_units * evict_headroom`. Eviction then comes in
+  // batches: a tree that grows one insert at a time takes its exclusive lock
+  // to evict once per ~budget * headroom units inserted, rather than on
+  // every insert, and the lock, clock and queue setup are paid once per
+  // batch. The price is a cache up to that fraction smaller, and one insert
+  // (inline) or one `Evict()` that holds the lock for the whole batch. 0
+  // evicts exactly to the budget. Values outside [0, 0.5] (and NaN) are
+  // clamped into it (NaN to 0); `EvictTo()` is always exact.
+  double evict_headroom = 1.0 / 64;
 };
 
 // kMaxTreePageSize
@@ -204,10 +215,10 @@ class RadixTree {
   //
   // Records that `tenant` now caches `key` (all of its page-aligned
   // prefixes). A no-op for keys shorter than one page and for
-  // `tenant == kNoTenant`. With `evict_inline`, evicts back down to the
-  // budget before returning. Thread-safe. O(L) plus eviction. Throws
-  // std::bad_alloc, with the tree unchanged, if the key's new leaf cannot be
-  // allocated.
+  // `tenant == kNoTenant`. With `evict_inline`, a tree left above its budget
+  // evicts down to the budget less the headroom before returning.
+  // Thread-safe. O(L) plus eviction. Throws std::bad_alloc, with the tree
+  // unchanged, if the key's new leaf cannot be allocated.
   void Insert(absl::Span<const Unit> key, TenantId tenant);
 
   // RadixTree::MatchAndInsert()
@@ -254,8 +265,10 @@ class RadixTree {
 
   // RadixTree::Evict()
   //
-  // `EvictTo(options().budget_units)`; a no-op returning 0 when the budget is
-  // 0 (unbounded). Thread-safe.
+  // Within budget: returns 0 (without the lock). Above it: evicts down to
+  // the budget less the headroom (`TreeOptions::evict_headroom`), as
+  // `EvictTo()` would. A no-op returning 0 when the budget is 0 (unbounded).
+  // Thread-safe.
   size_t Evict();
 
   // RadixTree::stored_units()
@@ -305,7 +318,8 @@ class RadixTree {
 
   // RadixTree::options()
   //
-  // The effective options (page_size after clamping). Thread-safe.
+  // The effective options (page_size and evict_headroom after clamping).
+  // Thread-safe.
   const TreeOptions& options() const;
 
   // RadixTree::CheckInvariantsForTesting()

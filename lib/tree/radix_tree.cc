@@ -189,10 +189,20 @@ void SubFrom(std::atomic<size_t>& counter, size_t delta) {
   counter.store(counter.load(std::memory_order_relaxed) - delta, std::memory_order_relaxed);
 }
 
-// Page size 0 means 1; oversized pages are clamped (documented on TreeOptions).
+// Page size 0 means 1; oversized pages and out-of-range headrooms are
+// clamped (documented on TreeOptions).
 TreeOptions EffectiveOptions(TreeOptions options) {
   options.page_size = std::clamp<size_t>(options.page_size, 1, kMaxTreePageSize);
+  const double headroom = options.evict_headroom;
+  options.evict_headroom = headroom > 0 ? std::min(headroom, 0.5) : 0.0;  // NaN -> 0
   return options;
+}
+
+// What budget-triggered eviction evicts down to: the budget less the
+// headroom, so that a tree growing one insert at a time evicts in batches.
+size_t BudgetEvictionTarget(const TreeOptions& options) {
+  const double headroom = static_cast<double>(options.budget_units) * options.evict_headroom;
+  return options.budget_units - static_cast<size_t>(headroom);
 }
 
 }  // namespace
@@ -215,6 +225,9 @@ class TreeCore {
                         absl::FunctionRef<TenantId(const PrefixMatch&)> choose) ABSL_LOCKS_EXCLUDED(mu_);
   void RemoveTenant(TenantId tenant) noexcept ABSL_LOCKS_EXCLUDED(mu_);
   size_t EvictTo(size_t target_units) noexcept ABSL_LOCKS_EXCLUDED(mu_);
+  // Above the budget: evicts down to the budget less the headroom. Within
+  // it, or without one: returns 0.
+  size_t EvictOverBudget() noexcept ABSL_LOCKS_EXCLUDED(mu_);
 
   size_t stored_units() const { return stored_units_.load(std::memory_order_relaxed); }
   size_t node_count() const { return node_count_.load(std::memory_order_relaxed); }
@@ -1558,7 +1571,7 @@ size_t TreeCore<Unit>::EvictToLocked(size_t target_units) noexcept {
 template <typename Unit>
 void TreeCore<Unit>::MaybeEvictInline() noexcept {
   if (options_.evict_inline && options_.budget_units > 0 && stored_units() > options_.budget_units) {
-    EvictToLocked(options_.budget_units);
+    EvictToLocked(BudgetEvictionTarget(options_));
   }
 }
 
@@ -1572,6 +1585,12 @@ size_t TreeCore<Unit>::EvictTo(size_t target_units) noexcept {
   const size_t evicted = EvictToLocked(target_units);
   ReclaimRetired();
   return evicted;
+}
+
+template <typename Unit>
+size_t TreeCore<Unit>::EvictOverBudget() noexcept {
+  if (options_.budget_units == 0 || stored_units() <= options_.budget_units) return 0;
+  return EvictTo(BudgetEvictionTarget(options_));
 }
 
 // ----------------------------------------------------------------------------
@@ -1752,8 +1771,7 @@ size_t RadixTree<Unit>::EvictTo(size_t target_units) {
 
 template <typename Unit>
 size_t RadixTree<Unit>::Evict() {
-  const size_t budget = core_->options().budget_units;
-  return budget == 0 ? 0 : core_->EvictTo(budget);
+  return core_->EvictOverBudget();
 }
 
 template <typename Unit>

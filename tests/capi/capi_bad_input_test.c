@@ -236,6 +236,23 @@ static void test_enums_out_of_range(void) {
   }
   smg_router_options_destroy(opts);
   smg_policy_config_destroy(config);
+  {
+    /* A policy option out of range, also named at creation. */
+    smg_router_t* bad = NULL;
+    CHECK_OK(smg_router_options_create(&opts));
+    CHECK_OK(smg_policy_config_create(SMG_POLICY_CACHE_AWARE, &config, NULL));
+    CHECK_CODE(smg_policy_config_set_int(config, SMG_POLICY_OPT_EVICT_HEADROOM, 1, NULL),
+               SMG_ERR_INVALID_ARGUMENT);
+    CHECK_OK(smg_policy_config_set_double(config, SMG_POLICY_OPT_EVICT_HEADROOM, 0.9, NULL));
+    CHECK_OK(smg_router_options_set_policy(opts, NULL, 0, SMG_WORKER_REGULAR, config, NULL));
+    CHECK_CODE(smg_router_create(opts, &bad, &err), SMG_ERR_INVALID_ARGUMENT);
+    CHECK(bad == NULL);
+    CHECK(contains(smg_error_message(err).data, smg_error_message(err).len, "evict_headroom"));
+    smg_error_destroy(err);
+    err = NULL;
+    smg_router_options_destroy(opts);
+    smg_policy_config_destroy(config);
+  }
 
   CHECK_OK(smg_tenant_limits_create(&limits));
   CHECK_CODE(smg_tenant_limits_set(limits, 7, NULL, 0, 1, 1, NULL), SMG_ERR_INVALID_ARGUMENT);

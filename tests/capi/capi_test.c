@@ -156,6 +156,7 @@ static void test_regular_router(void) {
   CHECK_OK(smg_policy_config_set_double(cache_aware, SMG_POLICY_OPT_CACHE_THRESHOLD, 0.5, NULL));
   CHECK_OK(smg_policy_config_set_int(cache_aware, SMG_POLICY_OPT_TOKEN_PAGE_SIZE, 4, NULL));
   CHECK_OK(smg_policy_config_set_int(cache_aware, SMG_POLICY_OPT_MAX_TREE_SIZE, 1 << 20, NULL));
+  CHECK_OK(smg_policy_config_set_double(cache_aware, SMG_POLICY_OPT_EVICT_HEADROOM, 0.05, NULL));
   CHECK_OK(smg_router_options_set_policy(opts, NULL, 0, SMG_WORKER_REGULAR, cache_aware, NULL));
   CHECK_OK(smg_policy_config_create(SMG_POLICY_CONSISTENT_HASH, &chash, NULL));
   CHECK_OK(smg_policy_config_set_string(chash, SMG_POLICY_OPT_KEY_HEADER, "x-session", 9, NULL));

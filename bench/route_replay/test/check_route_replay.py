@@ -20,7 +20,7 @@ import sys
 REQUIRED = ["input", "threads", "requests", "seconds", "ns_per_request", "requests_per_s",
             "matched_units", "tree_bytes", "peak_rss_bytes", "stored_units"]
 FLOOR = ["memcmp_ns_per_request", "xxh3_ns_per_request", "replay_over_memcmp", "replay_over_xxh3"]
-BUDGET = ["budget_units", "evict_calls", "evicted_units", "evict_ns_per_request", "evict_share",
+BUDGET = ["budget_units", "evict_headroom", "evict_calls", "evicted_units", "evict_ns_per_request", "evict_share",
           "peak_stored_units", "peak_tree_bytes"]
 
 
@@ -150,9 +150,21 @@ def main():
         fail(f"--budget: tree over budget: {kv}")
     if int(kv["evicted_units"]) == 0 or int(kv["evict_calls"]) == 0:
         fail(f"--budget: nothing evicted: {kv}")
+    # A headroom: each eviction goes below the budget, so there are fewer of them.
+    budget = 40
+    exact = run(tool, "--mooncake", moon_path, "--repeat", "3", "--budget", str(budget), "--evict-headroom", "0")
+    batched = run(tool, "--mooncake", moon_path, "--repeat", "3", "--budget", str(budget), "--evict-headroom", "0.5")
+    if float(exact["evict_headroom"]) != 0 or float(batched["evict_headroom"]) != 0.5:
+        fail(f"--evict-headroom not reported: {exact} {batched}")
+    if not 0 < int(batched["evict_calls"]) < int(exact["evict_calls"]):
+        fail(f"--evict-headroom 0.5: {batched['evict_calls']} evictions, not fewer than {exact['evict_calls']}")
+    if int(batched["stored_units"]) > budget:
+        fail(f"--evict-headroom 0.5: tree over budget: {batched}")
     # Usage errors exit 2.
     for bad in ([], ["--text"], ["--text", text_path, "--workers", "0"],
-                ["--text", text_path, "--tokens", tok_path], ["--bogus", "1"]):
+                ["--text", text_path, "--tokens", tok_path], ["--bogus", "1"],
+                ["--text", text_path, "--evict-headroom", "0.9"],
+                ["--text", text_path, "--evict-headroom", "nan"]):
         code = subprocess.run([tool, *bad], capture_output=True).returncode
         if code != 2:
             fail(f"{bad}: exit {code}, expected 2")

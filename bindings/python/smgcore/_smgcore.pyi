@@ -101,6 +101,7 @@ class Policy:
         max_tree_size: int | None = None,
         token_page_size: int | None = None,
         evict_inline: bool | None = None,
+        evict_headroom: float | None = None,
         imbalance_locality_window: int | None = None,
         load_sample_size: int | None = None,
         use_engine_load: bool | None = None,

@@ -45,6 +45,7 @@ py::dict OptionsDict(const PolicyConfig& c) {
       d["max_tree_size"] = o.max_tree_size;
       d["token_page_size"] = o.token_page_size;
       d["evict_inline"] = o.evict_inline;
+      d["evict_headroom"] = o.evict_headroom;
       d["imbalance_locality_window"] = o.imbalance_locality_window;
       d["load_sample_size"] = o.load_sample_size;
       break;
@@ -96,6 +97,7 @@ struct PolicyKeywords {
   OptInt max_tree_size;
   OptInt token_page_size;
   OptBool evict_inline;
+  OptFloat evict_headroom;
   OptInt imbalance_locality_window;
   OptInt load_sample_size;
   OptBool use_engine_load;
@@ -146,6 +148,9 @@ struct PolicyKeywords {
     }
     if (check(evict_inline.has_value(), "evict_inline", {K::kCacheAware})) {
       ca.evict_inline = *evict_inline;
+    }
+    if (check(evict_headroom.has_value(), "evict_headroom", {K::kCacheAware})) {
+      ca.evict_headroom = *evict_headroom;
     }
     if (check(imbalance_locality_window.has_value(), "imbalance_locality_window",
               {K::kCacheAware})) {
@@ -227,14 +232,16 @@ void RegisterPolicyOptions(py::module_& m) {
       .def(py::init([](Text kind, OptFloat cache_threshold, OptInt balance_abs_threshold,
                        OptFloat balance_rel_threshold, OptFloat eviction_interval,
                        OptInt max_tree_size, OptInt token_page_size, OptBool evict_inline,
-                       OptInt imbalance_locality_window, OptInt load_sample_size,
+                       OptFloat evict_headroom, OptInt imbalance_locality_window,
+                       OptInt load_sample_size,
                        OptBool use_engine_load, OptInt virtual_nodes,
                        std::optional<Text> key_header, OptBool use_implicit_keys,
                        OptFloat load_factor, OptInt prefix_tokens, OptInt prefix_bytes) {
              const PolicyKeywords k{cache_threshold,      balance_abs_threshold,
                                     balance_rel_threshold, eviction_interval,
                                     max_tree_size,        token_page_size,
-                                    evict_inline,         imbalance_locality_window,
+                                    evict_inline,         evict_headroom,
+                                    imbalance_locality_window,
                                     load_sample_size,     use_engine_load,
                                     virtual_nodes,        key_header,
                                     use_implicit_keys,    load_factor,
@@ -246,6 +253,7 @@ void RegisterPolicyOptions(py::module_& m) {
            py::arg("balance_rel_threshold") = py::none(),
            py::arg("eviction_interval") = py::none(), py::arg("max_tree_size") = py::none(),
            py::arg("token_page_size") = py::none(), py::arg("evict_inline") = py::none(),
+           py::arg("evict_headroom") = py::none(),
            py::arg("imbalance_locality_window") = py::none(),
            py::arg("load_sample_size") = py::none(), py::arg("use_engine_load") = py::none(),
            py::arg("virtual_nodes") = py::none(), py::arg("key_header") = py::none(),

@@ -360,6 +360,9 @@ typedef struct smg_policy_config smg_policy_config_t;
 #define SMG_POLICY_OPT_PREFIX_TOKENS 15
 /* prefix_hash (int): bytes hashed. */
 #define SMG_POLICY_OPT_PREFIX_BYTES 16
+/* cache_aware (double): fraction of the budget evicted beyond it, so that
+ * eviction comes in batches; in [0, 0.5], 0 = exactly to the budget. */
+#define SMG_POLICY_OPT_EVICT_HEADROOM 17
 
 /* smg_policy_config_create(): a configuration of `kind` (SMG_POLICY_*) with
  * default options. Owned: free with smg_policy_config_destroy(). */

@@ -111,6 +111,7 @@ pub const SMG_POLICY_OPT_KEY_HEADER: u32 = 13;
 pub const SMG_POLICY_OPT_USE_IMPLICIT_KEYS: u32 = 14;
 pub const SMG_POLICY_OPT_PREFIX_TOKENS: u32 = 15;
 pub const SMG_POLICY_OPT_PREFIX_BYTES: u32 = 16;
+pub const SMG_POLICY_OPT_EVICT_HEADROOM: u32 = 17;
 
 // ---- Router options ---------------------------------------------------------------
 

@@ -11,6 +11,7 @@ TreeOptions TreeOptionsFor(const CacheAwareOptions& o, size_t page_size) {
   t.page_size = page_size;
   t.budget_units = o.max_tree_size;
   t.evict_inline = o.evict_inline;
+  t.evict_headroom = o.evict_headroom;
   return t;
 }
 
