@@ -4,9 +4,12 @@
 // recording its outcome in the circuit breaker).
 //
 //   build/release/bench/registry_benchmark --benchmark_format=json
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench_fleet.h"
@@ -14,6 +17,7 @@
 #include "model_pool.h"
 #include "snapshot_cell.h"
 #include "smgcore/router.h"
+#include "thread_slot.h"
 
 namespace smg {
 namespace {
@@ -38,6 +42,65 @@ void BM_SnapshotRead(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_SnapshotRead)->Threads(1)->Threads(2)->UseRealTime();
+
+// The same read from threads numbered past the cell's 64 own slots (a
+// process with more live threads than that). First argument: 0, their slots
+// are in a block the cell allocated; 1, they are past the cell's
+// `max_threads`, so a guard takes an owning reference under the cell's
+// mutex (the only way before blocks). Second argument: readers at once. The
+// readers are threads started after 64 others that hold their numbers; each
+// iteration times a batch of kBatch reads on each (manual time, the slowest
+// reader's: starting the threads is not timed). `ns_per_read` is wall time
+// per read per reader.
+void BM_SnapshotReadPastTheCellsSlots(benchmark::State& state) {
+  using Cell = internal::SnapshotCell<RouterSnapshot>;
+  constexpr int kBatch = 10000;
+  const int readers = static_cast<int>(state.range(1));
+  Cell cell(MakeSnapshot(), state.range(0) == 0 ? Cell::kDefaultMaxThreads : Cell::kSlots);
+  std::atomic<size_t> holding{0};
+  std::atomic<bool> release{false};
+  std::vector<std::thread> holders;
+  for (size_t i = 0; i < Cell::kSlots; ++i) {
+    holders.emplace_back([&] {
+      internal::ThreadSlotIndex();
+      holding.fetch_add(1);
+      release.wait(false);  // blocked, not spinning: the readers get the CPUs
+    });
+  }
+  while (holding.load() != Cell::kSlots) std::this_thread::yield();
+  const std::string model = "model-3";
+  double total_seconds = 0;
+  for (auto _ : state) {
+    std::vector<double> seconds(readers, 0);
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    for (int r = 0; r < readers; ++r) {
+      threads.emplace_back([&, r] {
+        { Cell::ReadGuard warm = cell.Read(); }  // numbers the thread, allocates the block
+        ready.fetch_add(1);
+        while (ready.load() != readers) {
+        }
+        const auto start = std::chrono::steady_clock::now();
+        for (int i = 0; i < kBatch; ++i) {
+          Cell::ReadGuard snapshot = cell.Read();
+          auto it = snapshot->models.find(model);
+          benchmark::DoNotOptimize(it->second.get());
+        }
+        seconds[r] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    const double slowest = *std::max_element(seconds.begin(), seconds.end());
+    total_seconds += slowest;
+    state.SetIterationTime(slowest);
+  }
+  release.store(true);
+  release.notify_all();
+  for (std::thread& t : holders) t.join();
+  state.SetItemsProcessed(state.iterations() * kBatch * readers);
+  state.counters["ns_per_read"] = total_seconds * 1e9 / static_cast<double>(state.iterations() * kBatch);
+}
+BENCHMARK(BM_SnapshotReadPastTheCellsSlots)->Args({0, 1})->Args({0, 2})->Args({1, 1})->Args({1, 2})->UseManualTime();
 
 // The same read through std::atomic<std::shared_ptr> (what Router used
 // before the cell): every reader writes the control block's line.

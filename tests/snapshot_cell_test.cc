@@ -148,34 +148,76 @@ TEST(SnapshotCellTest, ANewerGuardDoesNotHoldBackOlderValues) {
   EXPECT_EQ(newer->magic, Value::kAlive);
 }
 
-// Threads numbered kSlots and above have no slot: their guards own a
-// reference instead, with the same guarantees.
-TEST(SnapshotCellTest, ThreadsBeyondTheSlotsReadThroughOwnedReferences) {
-  std::atomic<int> live{0};
-  Cell cell(std::make_shared<const Value>(1, &live));
-  std::atomic<size_t> holding{0};
-  std::atomic<bool> release{false};
-  std::vector<std::thread> holders;
-  for (size_t i = 0; i < Cell::kSlots; ++i) {
-    holders.emplace_back([&] {
-      ThreadSlotIndex();
-      holding.fetch_add(1);
-      while (!release.load()) std::this_thread::yield();
-    });
+// Parks `n` threads that each hold a slot number until `release`, so that
+// threads started meanwhile are numbered `n` or above.
+class SlotHolders {
+ public:
+  explicit SlotHolders(size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      threads_.emplace_back([this] {
+        ThreadSlotIndex();
+        holding_.fetch_add(1);
+        release_.wait(false);  // blocked, not spinning
+      });
+    }
+    while (holding_.load() != n) std::this_thread::yield();
   }
-  while (holding.load() != Cell::kSlots) std::this_thread::yield();
+  ~SlotHolders() {
+    release_.store(true);
+    release_.notify_all();
+    for (std::thread& t : threads_) t.join();
+  }
+
+ private:
+  std::atomic<size_t> holding_{0};
+  std::atomic<bool> release_{false};
+  std::vector<std::thread> threads_;
+};
+
+// A thread numbered beyond the cell's own slots gets one in an allocated
+// block: its guard holds back what is replaced meanwhile through its epoch
+// (the value waits, retired, until the guard ends), as on a slot of the cell.
+TEST(SnapshotCellTest, ThreadsBeyondTheCellsSlotsGetSlotsInABlock) {
+  std::atomic<int> live{0};
+  Cell cell(std::make_shared<const Value>(1, &live), 2 * Cell::kSlots);
+  SlotHolders holders(Cell::kSlots);
+  std::thread late([&] {
+    ASSERT_GE(ThreadSlotIndex(), Cell::kSlots);
+    ASSERT_LT(ThreadSlotIndex(), 2 * Cell::kSlots);
+    {
+      Cell::ReadGuard guard = cell.Read();
+      EXPECT_EQ(guard->id, 1);
+      cell.Store(std::make_shared<const Value>(2, &live));
+      EXPECT_EQ(cell.retired_count(), 1u);  // held back by the guard's slot
+      EXPECT_EQ(guard->magic, Value::kAlive);
+      guard.Reload();
+      EXPECT_EQ(guard->id, 2);
+    }
+    EXPECT_EQ(cell.retired_count(), 0u);  // the guard's end freed it
+    EXPECT_EQ(live.load(), 1);
+  });
+  late.join();
+  EXPECT_EQ(cell.Read()->id, 2);
+}
+
+// Threads numbered kMaxThreads and above have no slot: their guards own a
+// reference instead, with the same guarantees.
+TEST(SnapshotCellTest, ThreadsBeyondTheLimitReadThroughOwnedReferences) {
+  std::atomic<int> live{0};
+  Cell cell(std::make_shared<const Value>(1, &live), /*max_threads=*/Cell::kSlots);
+  SlotHolders holders(Cell::kSlots);
   std::thread late([&] {
     ASSERT_GE(ThreadSlotIndex(), Cell::kSlots);
     Cell::ReadGuard guard = cell.Read();
     EXPECT_EQ(guard->id, 1);
     cell.Store(std::make_shared<const Value>(2, &live));
+    EXPECT_EQ(cell.retired_count(), 0u);  // no slot holds it: the guard owns it
+    EXPECT_EQ(live.load(), 2);
     EXPECT_EQ(guard->magic, Value::kAlive);
     guard.Reload();
     EXPECT_EQ(guard->id, 2);
   });
   late.join();
-  release.store(true);
-  for (std::thread& t : holders) t.join();
   EXPECT_EQ(live.load(), 1);
   EXPECT_EQ(cell.Read()->id, 2);
 }
@@ -207,6 +249,55 @@ TEST(SnapshotCellTest, ConcurrentReadersNeverSeeAFreedValue) {
   r1.join();
   r2.join();
   EXPECT_EQ(bad.load(), 0);
+  cell.Store(std::make_shared<const Value>(kStores + 1, &live));
+  EXPECT_EQ(cell.retired_count(), 0u);
+  EXPECT_EQ(live.load(), 1);
+}
+
+// The same race with the readers on slots of allocated blocks, both in one
+// block (which the first of them allocates while the other may too), and a
+// third reader past the limit on owned references.
+TEST(SnapshotCellTest, ConcurrentReadersBeyondTheCellsSlotsNeverSeeAFreedValue) {
+  constexpr int kStores = 3000;
+  std::atomic<int> live{0};
+  Cell cell(std::make_shared<const Value>(0, &live), 2 * Cell::kSlots);
+  SlotHolders holders(Cell::kSlots);
+  std::atomic<bool> done{false};
+  std::atomic<int> bad{0};
+  std::atomic<int> started{0};
+  std::atomic<size_t> numbers[3] = {};
+  auto read = [&](int reader) {
+    numbers[reader].store(ThreadSlotIndex());
+    int last = -1;
+    started.fetch_add(1);
+    // Bounded: the writer finishes after kStores stores.
+    while (!done.load(std::memory_order_acquire)) {
+      Cell::ReadGuard guard = cell.Read();
+      if (guard->magic != Value::kAlive || guard->id < last) bad.fetch_add(1);
+      last = guard->id;
+      Cell::ReadGuard nested = cell.Read();
+      if (nested->magic != Value::kAlive || nested->id < last) bad.fetch_add(1);
+    }
+  };
+  std::thread r1(read, 0);
+  std::thread r2(read, 1);
+  while (started.load() != 2) std::this_thread::yield();  // both numbered
+  {
+    SlotHolders more(Cell::kSlots - 2);  // the next reader is numbered past the limit
+    std::thread r3(read, 2);
+    while (started.load() != 3) std::this_thread::yield();
+    for (int i = 1; i <= kStores; ++i) cell.Store(std::make_shared<const Value>(i, &live));
+    done.store(true, std::memory_order_release);
+    r3.join();
+  }
+  r1.join();
+  r2.join();
+  EXPECT_EQ(bad.load(), 0);
+  for (int reader : {0, 1}) {
+    EXPECT_GE(numbers[reader].load(), Cell::kSlots);
+    EXPECT_LT(numbers[reader].load(), 2 * Cell::kSlots);
+  }
+  EXPECT_GE(numbers[2].load(), 2 * Cell::kSlots);
   cell.Store(std::make_shared<const Value>(kStores + 1, &live));
   EXPECT_EQ(cell.retired_count(), 0u);
   EXPECT_EQ(live.load(), 1);
