@@ -222,6 +222,19 @@ TEST(SnapshotCellTest, ThreadsBeyondTheLimitReadThroughOwnedReferences) {
   EXPECT_EQ(cell.Read()->id, 2);
 }
 
+// Reads `cell` (a guard and a nested one) until `done`, counting in `bad`
+// every read of a freed value and every id that went backwards.
+void ReadUntilDone(const Cell& cell, const std::atomic<bool>& done, std::atomic<int>& bad) {
+  int last = -1;
+  while (!done.load(std::memory_order_acquire)) {
+    Cell::ReadGuard guard = cell.Read();
+    if (guard->magic != Value::kAlive || guard->id < last) bad.fetch_add(1);
+    last = guard->id;
+    Cell::ReadGuard nested = cell.Read();
+    if (nested->magic != Value::kAlive || nested->id < last) bad.fetch_add(1);
+  }
+}
+
 // Readers on two threads against a writer replacing the value as fast as it
 // can: every read sees a live value, ids never go backwards for one reader,
 // and once the readers stop everything replaced is freed.
@@ -231,17 +244,8 @@ TEST(SnapshotCellTest, ConcurrentReadersNeverSeeAFreedValue) {
   Cell cell(std::make_shared<const Value>(0, &live));
   std::atomic<bool> done{false};
   std::atomic<int> bad{0};
-  auto read = [&] {
-    int last = -1;
-    // Bounded: the writer finishes after kStores stores.
-    while (!done.load(std::memory_order_acquire)) {
-      Cell::ReadGuard guard = cell.Read();
-      if (guard->magic != Value::kAlive || guard->id < last) bad.fetch_add(1);
-      last = guard->id;
-      Cell::ReadGuard nested = cell.Read();
-      if (nested->magic != Value::kAlive || nested->id < last) bad.fetch_add(1);
-    }
-  };
+  // Bounded: the writer finishes after kStores stores.
+  auto read = [&] { ReadUntilDone(cell, done, bad); };
   std::thread r1(read);
   std::thread r2(read);
   for (int i = 1; i <= kStores; ++i) cell.Store(std::make_shared<const Value>(i, &live));
@@ -268,16 +272,8 @@ TEST(SnapshotCellTest, ConcurrentReadersBeyondTheCellsSlotsNeverSeeAFreedValue) 
   std::atomic<size_t> numbers[3] = {};
   auto read = [&](int reader) {
     numbers[reader].store(ThreadSlotIndex());
-    int last = -1;
     started.fetch_add(1);
-    // Bounded: the writer finishes after kStores stores.
-    while (!done.load(std::memory_order_acquire)) {
-      Cell::ReadGuard guard = cell.Read();
-      if (guard->magic != Value::kAlive || guard->id < last) bad.fetch_add(1);
-      last = guard->id;
-      Cell::ReadGuard nested = cell.Read();
-      if (nested->magic != Value::kAlive || nested->id < last) bad.fetch_add(1);
-    }
+    ReadUntilDone(cell, done, bad);  // bounded: the writer stops after kStores
   };
   std::thread r1(read, 0);
   std::thread r2(read, 1);
