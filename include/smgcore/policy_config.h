@@ -87,7 +87,8 @@ struct CacheAwareOptions {
   // Relative in-flight spread (max > rel * min) that, together with the
   // absolute one, means imbalance. Must be >= 1.
   double balance_rel_threshold = 1.5;
-  // How often Router::RunMaintenance() evicts each tree down to its budget.
+  // How often Router::RunMaintenance() evicts each tree that is over its
+  // budget (down to the budget less `evict_headroom`).
   absl::Duration eviction_interval = absl::Seconds(120);
   // Global budget of each tree in stored units (bytes or tokens). 0 = none.
   size_t max_tree_size = size_t{1} << 26;

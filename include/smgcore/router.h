@@ -273,7 +273,8 @@ class Router {
   void RunMaintenance();
   // Router::EvictNow()
   //
-  // Evicts every tree down to its budget now. Returns the units evicted.
+  // Evicts every tree that is over its budget now, down to the budget less
+  // the policy's `evict_headroom`. Returns the units evicted.
   size_t EvictNow();
   // Router::GetModelStats()
   //

@@ -399,7 +399,8 @@ void RegisterRouter(py::module_& m) {
         py::gil_scoped_release nogil;
         return self.router().EvictNow();
       },
-      "Evicts every prefix tree down to its budget now; returns the units evicted.");
+      "Evicts every prefix tree that is over its budget now, down to the budget less the "
+      "policy's evict_headroom; returns the units evicted.");
   cls.def(
       "model_stats",
       [](PyRouter& self, const Text& model) {

@@ -619,8 +619,9 @@ SMG_API smg_code_t smg_router_reset_breaker(smg_router_t* router, uint32_t worke
  * interval, open breakers whose time is up turn half-open). Call it every few
  * seconds. */
 SMG_API smg_code_t smg_router_run_maintenance(smg_router_t* router);
-/* smg_router_evict_now(): evicts every tree down to its budget now;
- * `*evicted_out` (may be NULL) receives the units evicted. */
+/* smg_router_evict_now(): evicts every tree that is over its budget now,
+ * down to the budget less SMG_POLICY_OPT_EVICT_HEADROOM; `*evicted_out`
+ * (may be NULL) receives the units evicted. */
 SMG_API smg_code_t smg_router_evict_now(smg_router_t* router, uint64_t* evicted_out);
 
 /* ---- Worker listings ----------------------------------------------------- */
