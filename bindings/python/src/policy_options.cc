@@ -233,19 +233,15 @@ void RegisterPolicyOptions(py::module_& m) {
                        OptFloat balance_rel_threshold, OptFloat eviction_interval,
                        OptInt max_tree_size, OptInt token_page_size, OptBool evict_inline,
                        OptFloat evict_headroom, OptInt imbalance_locality_window,
-                       OptInt load_sample_size,
-                       OptBool use_engine_load, OptInt virtual_nodes,
+                       OptInt load_sample_size, OptBool use_engine_load, OptInt virtual_nodes,
                        std::optional<Text> key_header, OptBool use_implicit_keys,
                        OptFloat load_factor, OptInt prefix_tokens, OptInt prefix_bytes) {
-             const PolicyKeywords k{cache_threshold,      balance_abs_threshold,
-                                    balance_rel_threshold, eviction_interval,
-                                    max_tree_size,        token_page_size,
-                                    evict_inline,         evict_headroom,
-                                    imbalance_locality_window,
-                                    load_sample_size,     use_engine_load,
-                                    virtual_nodes,        key_header,
-                                    use_implicit_keys,    load_factor,
-                                    prefix_tokens,        prefix_bytes};
+             const PolicyKeywords k{cache_threshold,   balance_abs_threshold, balance_rel_threshold,
+                                    eviction_interval, max_tree_size,         token_page_size,
+                                    evict_inline,      evict_headroom,        imbalance_locality_window,
+                                    load_sample_size,  use_engine_load,       virtual_nodes,
+                                    key_header,        use_implicit_keys,     load_factor,
+                                    prefix_tokens,     prefix_bytes};
              return k.Build(ParseKind(kind.view));
            }),
            py::arg("kind") = "round_robin", py::kw_only(),
