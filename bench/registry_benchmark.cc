@@ -57,17 +57,7 @@ void BM_SnapshotReadPastTheCellsSlots(benchmark::State& state) {
   constexpr int kBatch = 10000;
   const int readers = static_cast<int>(state.range(1));
   Cell cell(MakeSnapshot(), state.range(0) == 0 ? Cell::kDefaultMaxThreads : Cell::kSlots);
-  std::atomic<size_t> holding{0};
-  std::atomic<bool> release{false};
-  std::vector<std::thread> holders;
-  for (size_t i = 0; i < Cell::kSlots; ++i) {
-    holders.emplace_back([&] {
-      internal::ThreadSlotIndex();
-      holding.fetch_add(1);
-      release.wait(false);  // blocked, not spinning: the readers get the CPUs
-    });
-  }
-  while (holding.load() != Cell::kSlots) std::this_thread::yield();
+  const internal::SlotNumberHolders holders(Cell::kSlots);
   const std::string model = "model-3";
   double total_seconds = 0;
   for (auto _ : state) {
@@ -94,9 +84,6 @@ void BM_SnapshotReadPastTheCellsSlots(benchmark::State& state) {
     total_seconds += slowest;
     state.SetIterationTime(slowest);
   }
-  release.store(true);
-  release.notify_all();
-  for (std::thread& t : holders) t.join();
   state.SetItemsProcessed(state.iterations() * kBatch * readers);
   state.counters["ns_per_read"] = total_seconds * 1e9 / static_cast<double>(state.iterations() * kBatch);
 }

@@ -7,13 +7,19 @@
 // 3/4 of the prompt, then a unique suffix. A pool of 256 prompts is cycled.
 //
 //   build-release/bench/tree_benchmark --benchmark_filter=MatchAndInsert
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "benchmark/benchmark.h"
 #include "smgcore/radix_tree.h"
+#include "thread_slot.h"
 
 namespace smg {
 namespace {
@@ -180,6 +186,52 @@ void BM_MatchAndInsertThreads(benchmark::State& state) {
   }
 }
 
+// The same calls from threads numbered past the tree lock's own reader slots
+// (a process with more live threads than that). First argument: 0, the
+// threads are the lowest-numbered; 1, they start after kHeldNumbers others
+// that hold their numbers. Second argument: threads at once. Each iteration
+// times a batch of kBatch calls on each (manual time, the slowest thread's;
+// starting the threads is not timed); `ns_per_call` is wall time per call
+// per thread. Threads without a slot of their own cannot pin, so they hold
+// the lock through every long compare (radix_tree.cc, "Long edges are
+// compared unlocked").
+void BM_MatchAndInsertPastTheLocksSlots(benchmark::State& state) {
+  constexpr size_t kHeldNumbers = 8;
+  constexpr size_t kBatch = 2000;
+  static const auto prompts = MakePrompts<uint8_t>(8192);
+  const auto threads = static_cast<size_t>(state.range(1));
+  std::optional<internal::SlotNumberHolders> holders;
+  if (state.range(0) == 1) holders.emplace(kHeldNumbers);
+  RadixTree<uint8_t> tree(Options(1, 32 * 8192, /*evict_inline=*/true));
+  double total_seconds = 0;
+  for (auto _ : state) {
+    std::vector<double> seconds(threads, 0);
+    std::atomic<size_t> ready{0};
+    std::vector<std::thread> pool;
+    for (size_t t = 0; t < threads; ++t) {
+      pool.emplace_back([&, t] {
+        size_t i = t * 7919;
+        tree.Match(prompts[i % kPool]);  // numbers the thread
+        ready.fetch_add(1);
+        while (ready.load() != threads) {
+        }
+        const auto start = std::chrono::steady_clock::now();
+        for (size_t k = 0; k < kBatch; ++k, ++i) {
+          auto r = tree.MatchAndInsert(prompts[i % kPool], [i](const PrefixMatch& m) { return Choose(m, i); });
+          benchmark::DoNotOptimize(r);
+        }
+        seconds[t] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      });
+    }
+    for (std::thread& th : pool) th.join();
+    const double slowest = *std::max_element(seconds.begin(), seconds.end());
+    total_seconds += slowest;
+    state.SetIterationTime(slowest);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kBatch * threads));
+  state.counters["ns_per_call"] = total_seconds * 1e9 / static_cast<double>(state.iterations() * kBatch);
+}
+
 #define TREE_SIZES Arg(1024)->Arg(8192)->Arg(65536)
 BENCHMARK_TEMPLATE(BM_Insert, uint8_t)->TREE_SIZES;
 BENCHMARK_TEMPLATE(BM_Insert, uint32_t)->TREE_SIZES;
@@ -192,6 +244,7 @@ BENCHMARK_TEMPLATE(BM_MatchAndInsertRepeat, uint32_t)->TREE_SIZES;
 BENCHMARK_TEMPLATE(BM_Evict, uint8_t)->TREE_SIZES->Iterations(50);
 BENCHMARK_TEMPLATE(BM_Evict, uint32_t)->TREE_SIZES->Iterations(50);
 BENCHMARK(BM_MatchAndInsertThreads)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_MatchAndInsertPastTheLocksSlots)->Args({0, 1})->Args({0, 2})->Args({1, 1})->Args({1, 2})->UseManualTime();
 
 }  // namespace
 }  // namespace smg

@@ -23,7 +23,6 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <new>
 #include <utility>
 #include <vector>
 
@@ -43,14 +42,15 @@ namespace internal {
 // last to leave it.
 //
 // A thread's slot is picked by its slot number (ThreadSlotIndex, the lowest
-// number no live thread holds). The first `kSlots` live in the cell; a thread
-// numbered beyond them finds its slot in a block of `kSlots` more, which the
-// first reader that needs the block allocates and the cell keeps (a process
-// that once ran many threads keeps scanning their blocks on each Store).
-// Threads numbered `max_threads` (a constructor argument) or above, and
-// readers whose block could not be allocated, share no slot: their guards
-// hold an owning reference taken under the mutex instead, which is correct
-// and slower (and contended: ~130 ns per read with two such readers).
+// number no live thread holds; PerThreadSlots). The first `kSlots` live in
+// the cell; a thread numbered beyond them finds its slot in a block of
+// `kSlots` more, which the first reader that needs the block allocates and
+// the cell keeps (a process that once ran many threads keeps scanning their
+// blocks on each Store). Threads numbered `max_threads` (a constructor
+// argument) or above, and readers whose block could not be allocated, have
+// no slot: their guards hold an owning reference taken under the mutex
+// instead, which is correct and slower (and contended: ~130 ns per read
+// with two such readers).
 //
 // Guards are meant to be short (one routing decision): while a replaced
 // value waits for a guard that entered before it was replaced, every other
@@ -66,7 +66,8 @@ class SnapshotCell {
  public:
   // Slots in the cell, and in each block allocated for threads numbered
   // beyond them. Readers on distinct slots share no line; a writer scans
-  // every slot of the cell and of the blocks allocated so far.
+  // the cell's slots and those of the blocks up to the highest-numbered
+  // thread that has read the cell.
   static constexpr size_t kSlots = 64;
   // Threads with a slot of their own, by default.
   static constexpr size_t kDefaultMaxThreads = 4096;
@@ -108,7 +109,7 @@ class SnapshotCell {
    private:
     friend class SnapshotCell;
     explicit ReadGuard(const SnapshotCell* cell) : cell_(cell) {
-      slot_ = cell->SlotFor(ThreadSlotIndex());
+      slot_ = cell->slots_.Claim(ThreadSlotIndex());
       if (slot_ == nullptr) {
         owned_ = cell->Load();
         value_ = owned_.get();
@@ -139,12 +140,9 @@ class SnapshotCell {
   // kSlots) get slots of their own.
   explicit SnapshotCell(std::shared_ptr<const T> initial, size_t max_threads = kDefaultMaxThreads)
       : current_(initial.get()),
-        block_count_((std::max(max_threads, kSlots) + kSlots - 1) / kSlots - 1),
-        blocks_(std::make_unique<std::atomic<Slot*>[]>(block_count_)),
+        slots_((std::max(max_threads, kSlots) + kSlots - 1) / kSlots * kSlots),
         current_owner_(std::move(initial)) {}
-  ~SnapshotCell() {  // no reader may outlive the cell
-    for (size_t b = 0; b < block_count_; ++b) delete[] blocks_[b].load(std::memory_order_relaxed);
-  }
+  ~SnapshotCell() = default;  // no reader may outlive the cell
   SnapshotCell(const SnapshotCell&) = delete;
   SnapshotCell& operator=(const SnapshotCell&) = delete;
 
@@ -188,28 +186,6 @@ class SnapshotCell {
   size_t retired_count() const { return retired_count_.load(std::memory_order_relaxed); }
 
  private:
-  // The slot of the thread numbered `index`, allocating its block on first
-  // use; null when the thread has none (see the class comment).
-  Slot* SlotFor(size_t index) const {
-    if (index < kSlots) return &slots_[index];
-    const size_t b = index / kSlots - 1;
-    if (b >= block_count_) return nullptr;
-    Slot* block = blocks_[b].load(std::memory_order_acquire);
-    if (block == nullptr) {
-      Slot* fresh = new (std::nothrow) Slot[kSlots];
-      if (fresh == nullptr) return nullptr;
-      // Sequentially consistent, as the scan's loads in CollectLocked(): a
-      // writer that does not see the block cannot miss an announcement in it
-      // (the reader announces after installing it, then fences).
-      if (blocks_[b].compare_exchange_strong(block, fresh, std::memory_order_seq_cst)) {
-        block = fresh;
-      } else {
-        delete[] fresh;  // another reader installed one first: `block` is it
-      }
-    }
-    return &block[index % kSlots];
-  }
-
   struct Retired {
     uint64_t epoch;  // the epoch that was current when it was replaced
     std::shared_ptr<const T> value;
@@ -230,16 +206,10 @@ class SnapshotCell {
   void CollectLocked(std::vector<std::shared_ptr<const T>>* unreachable) const {
     if (retired_.empty()) return;
     uint64_t oldest = UINT64_MAX;
-    auto scan = [&oldest](const Slot* slots) {
-      for (size_t i = 0; i < kSlots; ++i) {
-        const uint64_t epoch = slots[i].epoch.load(std::memory_order_seq_cst);
-        if (epoch != 0 && epoch < oldest) oldest = epoch;
-      }
-    };
-    scan(slots_);
-    for (size_t b = 0; b < block_count_; ++b) {
-      if (const Slot* slots = blocks_[b].load(std::memory_order_seq_cst); slots != nullptr) scan(slots);
-    }
+    slots_.ForEach([&oldest](const Slot& slot) {
+      const uint64_t epoch = slot.epoch.load(std::memory_order_seq_cst);
+      if (epoch != 0 && epoch < oldest) oldest = epoch;
+    });
     size_t kept = 0;
     for (Retired& r : retired_) {
       if (r.epoch < oldest) {
@@ -257,11 +227,8 @@ class SnapshotCell {
   std::atomic<uint64_t> epoch_{1};
   mutable std::atomic<size_t> retired_count_{0};
 
-  alignas(64) mutable Slot slots_[kSlots];
-  // Blocks of slots for threads numbered kSlots and above, allocated on
-  // demand and never replaced; null until then.
-  const size_t block_count_;
-  const std::unique_ptr<std::atomic<Slot*>[]> blocks_;
+  // The readers' slots: kSlots in the cell, more in blocks of kSlots.
+  alignas(64) mutable PerThreadSlots<Slot, kSlots, kSlots> slots_;
 
   // A std::mutex, not absl::Mutex: Debian's Abseil runs its deadlock
   // detector on every acquisition, and ThreadSanitizer sees through this one.

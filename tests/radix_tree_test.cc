@@ -18,6 +18,8 @@
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "thread_slot.h"
+#include "tree/tree_lock.h"
 
 namespace smg {
 namespace {
@@ -1181,6 +1183,34 @@ TEST(RadixTreeUnlockedCompareTest, InsertAfterTheWindowLandsWhereTheKeySays) {
   EXPECT_EQ(Owners(mc), std::vector<TenantId>{3});
   EXPECT_EQ(tree.Match(TextKey(a)).matched_units, a.size());
   EXPECT_EQ(tree.tenant_units(3), 300u + 4000u);
+}
+
+// A thread numbered past the tree lock's own reader slots (a process with
+// more live threads) has a slot in an allocated block: it compares unlocked
+// too, and the writer that removes the compared node in the window sees its
+// pin and retires the node instead of freeing it (ASan would report the
+// compare reading freed memory).
+TEST(RadixTreeUnlockedCompareTest, ThreadsNumberedPastTheLocksOwnSlotsCompareUnlocked) {
+  const internal::SlotNumberHolders holders(radix_internal::TreeLock::kOwnSlots);
+  std::mt19937_64 rng(25);
+  const std::string a = RandomBytes(rng, 3000);
+  const std::string b = a.substr(0, 500) + "#";
+  TextTree tree(Unbounded());
+  tree.Insert(TextKey(b), 2);
+  tree.Insert(TextKey(a), 1);
+  bool fired = false;
+  OnFirstWindow(tree, &fired, [&] { tree.RemoveTenant(1); });
+  PrefixMatch m;
+  std::thread([&] {
+    ASSERT_GE(internal::ThreadSlotIndex(), radix_internal::TreeLock::kOwnSlots);
+    m = tree.Match(TextKey(a));
+  }).join();
+  EXPECT_TRUE(fired);
+  EXPECT_EQ(m.matched_units, 500u);
+  EXPECT_EQ(Owners(m), std::vector<TenantId>{2});
+  tree.SetUnlockedCompareHookForTesting(nullptr);
+  tree.Insert(TextKey(a), 3);
+  EXPECT_TREE_OK(tree);
 }
 
 // ---------------------------------------------------------------------------

@@ -148,39 +148,13 @@ TEST(SnapshotCellTest, ANewerGuardDoesNotHoldBackOlderValues) {
   EXPECT_EQ(newer->magic, Value::kAlive);
 }
 
-// Parks `n` threads that each hold a slot number until `release`, so that
-// threads started meanwhile are numbered `n` or above.
-class SlotHolders {
- public:
-  explicit SlotHolders(size_t n) {
-    for (size_t i = 0; i < n; ++i) {
-      threads_.emplace_back([this] {
-        ThreadSlotIndex();
-        holding_.fetch_add(1);
-        release_.wait(false);  // blocked, not spinning
-      });
-    }
-    while (holding_.load() != n) std::this_thread::yield();
-  }
-  ~SlotHolders() {
-    release_.store(true);
-    release_.notify_all();
-    for (std::thread& t : threads_) t.join();
-  }
-
- private:
-  std::atomic<size_t> holding_{0};
-  std::atomic<bool> release_{false};
-  std::vector<std::thread> threads_;
-};
-
 // A thread numbered beyond the cell's own slots gets one in an allocated
 // block: its guard holds back what is replaced meanwhile through its epoch
 // (the value waits, retired, until the guard ends), as on a slot of the cell.
 TEST(SnapshotCellTest, ThreadsBeyondTheCellsSlotsGetSlotsInABlock) {
   std::atomic<int> live{0};
   Cell cell(std::make_shared<const Value>(1, &live), 2 * Cell::kSlots);
-  SlotHolders holders(Cell::kSlots);
+  SlotNumberHolders holders(Cell::kSlots);
   std::thread late([&] {
     ASSERT_GE(ThreadSlotIndex(), Cell::kSlots);
     ASSERT_LT(ThreadSlotIndex(), 2 * Cell::kSlots);
@@ -205,7 +179,7 @@ TEST(SnapshotCellTest, ThreadsBeyondTheCellsSlotsGetSlotsInABlock) {
 TEST(SnapshotCellTest, ThreadsBeyondTheLimitReadThroughOwnedReferences) {
   std::atomic<int> live{0};
   Cell cell(std::make_shared<const Value>(1, &live), /*max_threads=*/Cell::kSlots);
-  SlotHolders holders(Cell::kSlots);
+  SlotNumberHolders holders(Cell::kSlots);
   std::thread late([&] {
     ASSERT_GE(ThreadSlotIndex(), Cell::kSlots);
     Cell::ReadGuard guard = cell.Read();
@@ -265,7 +239,7 @@ TEST(SnapshotCellTest, ConcurrentReadersBeyondTheCellsSlotsNeverSeeAFreedValue) 
   constexpr int kStores = 3000;
   std::atomic<int> live{0};
   Cell cell(std::make_shared<const Value>(0, &live), 2 * Cell::kSlots);
-  SlotHolders holders(Cell::kSlots);
+  SlotNumberHolders holders(Cell::kSlots);
   std::atomic<bool> done{false};
   std::atomic<int> bad{0};
   std::atomic<int> started{0};
@@ -279,7 +253,7 @@ TEST(SnapshotCellTest, ConcurrentReadersBeyondTheCellsSlotsNeverSeeAFreedValue) 
   std::thread r2(read, 1);
   while (started.load() != 2) std::this_thread::yield();  // both numbered
   {
-    SlotHolders more(Cell::kSlots - 2);  // the next reader is numbered past the limit
+    SlotNumberHolders more(Cell::kSlots - 2);  // the next reader is numbered past the limit
     std::thread r3(read, 2);
     while (started.load() != 3) std::this_thread::yield();
     for (int i = 1; i <= kStores; ++i) cell.Store(std::make_shared<const Value>(i, &live));

@@ -7,6 +7,7 @@
 
 #include "gtest/gtest.h"
 #include "tree/radix_node.h"
+#include "thread_slot.h"
 #include "tree/tree_lock.h"
 
 namespace smg {
@@ -59,7 +60,9 @@ TEST(MismatchUnitsTest, DifferenceInAnyByteOfAToken) {
 }
 
 // Writers exclude each other and readers; readers see a consistent pair.
-TEST(TreeLockTest, WritersExcludeReadersAndEachOther) {
+// Threads started here are numbered past `held_numbers` others.
+void ExpectWritersExcludeReadersAndEachOther(size_t held_numbers) {
+  const internal::SlotNumberHolders holders(held_numbers);
   TreeLock lock;
   int64_t a = 0;  // guarded by `lock`; writers keep a == -b
   int64_t b = 0;
@@ -96,9 +99,18 @@ TEST(TreeLockTest, WritersExcludeReadersAndEachOther) {
   EXPECT_EQ(writer_saw_reader.load(), 0);
 }
 
-// More threads than reader slots share slots and stay correct.
-TEST(TreeLockTest, ManyReaderThreadsShareSlots) {
-  TreeLock lock;
+TEST(TreeLockTest, WritersExcludeReadersAndEachOther) { ExpectWritersExcludeReadersAndEachOther(0); }
+
+// The same with every thread numbered past the lock's own slots: readers
+// claim slots in a block while writers scan, and are still seen.
+TEST(TreeLockTest, WritersExcludeReadersWithSlotsInABlock) {
+  ExpectWritersExcludeReadersAndEachOther(TreeLock::kOwnSlots);
+}
+
+// Many threads locking at once, with slots of their own (`max_threads`
+// above them) or sharing the lock's own slots (`max_threads` at them).
+void ExpectManyThreadsStayCorrect(size_t max_threads) {
+  TreeLock lock(max_threads);
   int64_t value = 0;
   std::vector<std::thread> threads;
   for (int t = 0; t < 20; ++t) {
@@ -117,6 +129,10 @@ TEST(TreeLockTest, ManyReaderThreadsShareSlots) {
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(value, 20 * 200);
 }
+
+TEST(TreeLockTest, ManyReaderThreadsHaveSlotsOfTheirOwn) { ExpectManyThreadsStayCorrect(TreeLock::kDefaultMaxThreads); }
+
+TEST(TreeLockTest, ThreadsPastMaxThreadsShareSlots) { ExpectManyThreadsStayCorrect(TreeLock::kOwnSlots); }
 
 // Slot numbers are given back when a thread exits: threads that come and go
 // one after another keep getting the same low number, so a process that
@@ -152,8 +168,8 @@ TEST(TreeLockTest, ExitedThreadsGiveTheirSlotNumberBack) {
 // pin keeps the outer one, and unpinning restores it.
 TEST(TreeLockTest, PinsReportTheOldestAndNest) {
   TreeLock lock;
-  ASSERT_TRUE(TreeLock::OwnsSlot());
   lock.ReaderLock();
+  ASSERT_TRUE(lock.OwnsSlot());
   EXPECT_EQ(lock.Pin(40), 0u);
   lock.ReaderUnlock();
   lock.Lock();
@@ -174,6 +190,31 @@ TEST(TreeLockTest, PinsReportTheOldestAndNest) {
   lock.Lock();
   EXPECT_EQ(lock.OldestPin(), UINT64_MAX);
   lock.Unlock();
+}
+
+// A thread numbered past the lock's own slots owns one in a block and may
+// pin; writers see its pin. Past `max_threads` a thread owns none.
+TEST(TreeLockTest, ThreadsNumberedPastTheOwnSlotsPinInABlock) {
+  TreeLock lock;
+  TreeLock capped(/*max_threads=*/TreeLock::kOwnSlots);
+  const internal::SlotNumberHolders holders(TreeLock::kOwnSlots);
+  std::thread([&] {
+    ASSERT_GE(internal::ThreadSlotIndex(), TreeLock::kOwnSlots);
+    lock.ReaderLock();
+    ASSERT_TRUE(lock.OwnsSlot());
+    EXPECT_EQ(lock.Pin(70), 0u);
+    lock.ReaderUnlock();
+
+    capped.ReaderLock();
+    EXPECT_FALSE(capped.OwnsSlot());
+    capped.ReaderUnlock();
+  }).join();
+  lock.Lock();
+  EXPECT_EQ(lock.OldestPin(), 70u);
+  lock.Unlock();
+  capped.Lock();  // the shared slot's reader count went back to zero
+  EXPECT_EQ(capped.OldestPin(), UINT64_MAX);
+  capped.Unlock();
 }
 
 }  // namespace

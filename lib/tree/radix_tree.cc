@@ -41,8 +41,9 @@
 // the edge into a new node), and because while any thread is pinned a
 // removed node is not freed but retired (`retired_`, numbered by `frees_`)
 // and freed only once no pin can still reach it (ReclaimRetired). Threads
-// without a reader slot of their own (beyond the first TreeLock::kSlots
-// alive) hold the lock throughout.
+// without a reader slot of their own in the tree's lock (numbered past its
+// `max_threads`, or whose slot block could not be allocated) hold the lock
+// throughout.
 //
 // Combined inserts. The exclusive section of an insert writes about ten
 // cache lines that every inserting thread writes (the lock word, the clocks,
@@ -367,7 +368,7 @@ class TreeCore {
   // keeps the nodes it reached from being freed until UnpinAfterInsert
   // (threads with a slot of their own; see tree_lock.h).
   void PinForInsert(Descent& d) const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    if (!TreeLock::OwnsSlot()) return;
+    if (!mu_.OwnsSlot()) return;
     d.outer_pin = mu_.Pin(d.frees_seen);
     d.pinned = true;
   }
@@ -531,7 +532,7 @@ Node<Unit>* TreeCore<Unit>::FindChild(const NodeT* node, const Unit* key) const 
 
 template <typename Unit>
 typename TreeCore<Unit>::Descent TreeCore<Unit>::Descend(const Unit* key, size_t units) const {
-  for (bool may_unlock = TreeLock::OwnsSlot();; may_unlock = false) {
+  for (bool may_unlock = mu_.OwnsSlot();; may_unlock = false) {
     Descent d;
     d.frees_seen = frees_;
     NodeT* node = root_;

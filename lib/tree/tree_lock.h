@@ -56,9 +56,13 @@ class SpinWait {
 
 // TreeLock
 //
-// A reader-writer lock with per-thread reader slots (internal::ThreadSlotIndex;
-// threads beyond `kSlots` share slots, which stays correct). Writers are preferred: a
-// reader that sees a writer waiting backs off. Not recursive.
+// A reader-writer lock with per-thread reader slots (internal::PerThreadSlots:
+// `kOwnSlots` in the lock, more in blocks of `kBlockSlots` allocated when a
+// thread numbered past them first locks it). Threads numbered `max_threads`
+// or above, or whose block could not be allocated, share the lock's own
+// slots, which stays correct but cannot pin. Writers scan the slots of the
+// threads that have locked it. Writers are preferred: a reader that sees a
+// writer waiting backs off. Not recursive.
 //
 // Each slot also carries a pin for deferred reclamation: a reader that owns
 // its slot (`OwnsSlot()`) may record, before it releases the lock, the
@@ -72,7 +76,14 @@ class SpinWait {
 // another thread applies the insert.
 class ABSL_LOCKABLE TreeLock {
  public:
-  TreeLock() = default;
+  // Reader slots in the lock itself, and in each block allocated for
+  // threads numbered past them.
+  static constexpr size_t kOwnSlots = 8;
+  static constexpr size_t kBlockSlots = 64;
+  // Threads with a reader slot of their own, by default.
+  static constexpr size_t kDefaultMaxThreads = 4096;
+
+  explicit TreeLock(size_t max_threads = kDefaultMaxThreads) : slots_(max_threads) {}
   TreeLock(const TreeLock&) = delete;
   TreeLock& operator=(const TreeLock&) = delete;
 
@@ -108,7 +119,9 @@ class ABSL_LOCKABLE TreeLock {
   //
   // Shared ownership. The pair must run on the same thread.
   void ReaderLock() ABSL_SHARED_LOCK_FUNCTION() {
-    std::atomic<uint32_t>& readers = slots_[internal::ThreadSlotIndex() % kSlots].readers;
+    const size_t number = internal::ThreadSlotIndex();
+    Slot* own = slots_.Claim(number);
+    std::atomic<uint32_t>& readers = (own != nullptr ? *own : slots_.Shared(number)).readers;
     while (true) {
       // Announce, then check for a writer. Both sides use a sequentially
       // consistent read-modify-write before their load, so a reader and a
@@ -121,14 +134,17 @@ class ABSL_LOCKABLE TreeLock {
     }
   }
   void ReaderUnlock() ABSL_UNLOCK_FUNCTION() {
-    slots_[internal::ThreadSlotIndex() % kSlots].readers.fetch_sub(1, std::memory_order_release);
+    const size_t number = internal::ThreadSlotIndex();
+    Slot* own = slots_.Find(number);
+    (own != nullptr ? *own : slots_.Shared(number)).readers.fetch_sub(1, std::memory_order_release);
   }
 
   // TreeLock::OwnsSlot()
   //
-  // Whether this thread has a reader slot to itself (one of the first
-  // `kSlots` threads to lock any tree); only such a thread may pin.
-  static bool OwnsSlot() { return internal::ThreadSlotIndex() < kSlots; }
+  // Whether this thread has a reader slot of its own in this lock; only such
+  // a thread may pin. Called by a thread that holds the shared lock (its
+  // ReaderLock() claimed the slot).
+  bool OwnsSlot() const { return slots_.Find(internal::ThreadSlotIndex()) != nullptr; }
 
   // TreeLock::Pin() / Unpin()
   //
@@ -138,12 +154,14 @@ class ABSL_LOCKABLE TreeLock {
   // nested descent) is kept. Returns what Unpin() must restore. Unpin: once
   // the thread no longer touches what it reached under the lock.
   uint64_t Pin(uint64_t next_retire_seq) {
-    std::atomic<uint64_t>& pin = slots_[internal::ThreadSlotIndex()].pin;
+    std::atomic<uint64_t>& pin = slots_.Find(internal::ThreadSlotIndex())->pin;
     const uint64_t previous = pin.load(std::memory_order_relaxed);
     if (previous == 0) pin.store(next_retire_seq + 1, std::memory_order_relaxed);
     return previous;
   }
-  void Unpin(uint64_t previous) { slots_[internal::ThreadSlotIndex()].pin.store(previous, std::memory_order_release); }
+  void Unpin(uint64_t previous) {
+    slots_.Find(internal::ThreadSlotIndex())->pin.store(previous, std::memory_order_release);
+  }
 
   // TreeLock::OldestPin()
   //
@@ -152,30 +170,32 @@ class ABSL_LOCKABLE TreeLock {
   // nothing is pinned.
   uint64_t OldestPin() const {
     uint64_t oldest = UINT64_MAX;
-    for (const Slot& slot : slots_) {
+    slots_.ForEach([&oldest](const Slot& slot) {
       const uint64_t pin = slot.pin.load(std::memory_order_acquire);
       if (pin != 0 && pin - 1 < oldest) oldest = pin - 1;
-    }
+    });
     return oldest;
   }
 
  private:
   // Called by the thread that just set `writer_`: no reader enters now (they
-  // see it); waits for those inside.
+  // see it); waits for those inside. A reader claims its slot before it
+  // announces itself, with sequentially consistent operations on both
+  // sides: a scan that misses a slot claimed meanwhile set `writer_` before
+  // that reader checks it, so the reader backs off.
   void WaitForReaders(SpinWait& wait) {
-    for (Slot& slot : slots_) {
+    slots_.ForEach([&wait](const Slot& slot) {
       while (slot.readers.load(std::memory_order_seq_cst) != 0) wait.Once();
-    }
+    });
   }
 
-  static constexpr size_t kSlots = 8;
   struct alignas(64) Slot {
     std::atomic<uint32_t> readers{0};
     std::atomic<uint64_t> pin{0};  // 0: none; else next retire seq + 1
   };
 
   alignas(64) std::atomic<uint32_t> writer_{0};
-  Slot slots_[kSlots];
+  internal::PerThreadSlots<Slot, kOwnSlots, kBlockSlots> slots_;
 };
 
 // WriterLock / ReaderLock
