@@ -16,6 +16,7 @@
 #include "benchmark/benchmark.h"
 #include "model_pool.h"
 #include "snapshot_cell.h"
+#include "thread_batch.h"
 #include "smgcore/router.h"
 #include "thread_slot.h"
 
@@ -55,36 +56,26 @@ BENCHMARK(BM_SnapshotRead)->Threads(1)->Threads(2)->UseRealTime();
 void BM_SnapshotReadPastTheCellsSlots(benchmark::State& state) {
   using Cell = internal::SnapshotCell<RouterSnapshot>;
   constexpr int kBatch = 10000;
-  const int readers = static_cast<int>(state.range(1));
+  const auto readers = static_cast<size_t>(state.range(1));
   Cell cell(MakeSnapshot(), state.range(0) == 0 ? Cell::kDefaultMaxThreads : Cell::kSlots);
   const internal::SlotNumberHolders holders(Cell::kSlots);
   const std::string model = "model-3";
   double total_seconds = 0;
   for (auto _ : state) {
-    std::vector<double> seconds(readers, 0);
-    std::atomic<int> ready{0};
-    std::vector<std::thread> threads;
-    for (int r = 0; r < readers; ++r) {
-      threads.emplace_back([&, r] {
-        { Cell::ReadGuard warm = cell.Read(); }  // numbers the thread, allocates the block
-        ready.fetch_add(1);
-        while (ready.load() != readers) {
-        }
-        const auto start = std::chrono::steady_clock::now();
-        for (int i = 0; i < kBatch; ++i) {
-          Cell::ReadGuard snapshot = cell.Read();
-          auto it = snapshot->models.find(model);
-          benchmark::DoNotOptimize(it->second.get());
-        }
-        seconds[r] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      });
-    }
-    for (std::thread& t : threads) t.join();
-    const double slowest = *std::max_element(seconds.begin(), seconds.end());
+    const double slowest = bench::SlowestThreadSeconds(
+        readers,
+        [&](size_t) { Cell::ReadGuard warm = cell.Read(); },  // numbers the thread, allocates the block
+        [&](size_t) {
+          for (int i = 0; i < kBatch; ++i) {
+            Cell::ReadGuard snapshot = cell.Read();
+            auto it = snapshot->models.find(model);
+            benchmark::DoNotOptimize(it->second.get());
+          }
+        });
     total_seconds += slowest;
     state.SetIterationTime(slowest);
   }
-  state.SetItemsProcessed(state.iterations() * kBatch * readers);
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kBatch * readers));
   state.counters["ns_per_read"] = total_seconds * 1e9 / static_cast<double>(state.iterations() * kBatch);
 }
 BENCHMARK(BM_SnapshotReadPastTheCellsSlots)->Args({0, 1})->Args({0, 2})->Args({1, 1})->Args({1, 2})->UseManualTime();

@@ -7,18 +7,15 @@
 // 3/4 of the prompt, then a unique suffix. A pool of 256 prompts is cycled.
 //
 //   build-release/bench/tree_benchmark --benchmark_filter=MatchAndInsert
-#include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <random>
-#include <thread>
 #include <vector>
 
 #include "benchmark/benchmark.h"
 #include "smgcore/radix_tree.h"
+#include "thread_batch.h"
 #include "thread_slot.h"
 
 namespace smg {
@@ -205,26 +202,14 @@ void BM_MatchAndInsertPastTheLocksSlots(benchmark::State& state) {
   RadixTree<uint8_t> tree(Options(1, 32 * 8192, /*evict_inline=*/true));
   double total_seconds = 0;
   for (auto _ : state) {
-    std::vector<double> seconds(threads, 0);
-    std::atomic<size_t> ready{0};
-    std::vector<std::thread> pool;
-    for (size_t t = 0; t < threads; ++t) {
-      pool.emplace_back([&, t] {
-        size_t i = t * 7919;
-        tree.Match(prompts[i % kPool]);  // numbers the thread
-        ready.fetch_add(1);
-        while (ready.load() != threads) {
-        }
-        const auto start = std::chrono::steady_clock::now();
-        for (size_t k = 0; k < kBatch; ++k, ++i) {
-          auto r = tree.MatchAndInsert(prompts[i % kPool], [i](const PrefixMatch& m) { return Choose(m, i); });
-          benchmark::DoNotOptimize(r);
-        }
-        seconds[t] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      });
-    }
-    for (std::thread& th : pool) th.join();
-    const double slowest = *std::max_element(seconds.begin(), seconds.end());
+    const double slowest = bench::SlowestThreadSeconds(
+        threads, [&](size_t t) { tree.Match(prompts[t * 7919 % kPool]); },  // numbers the thread
+        [&](size_t t) {
+          for (size_t k = 0, i = t * 7919; k < kBatch; ++k, ++i) {
+            auto r = tree.MatchAndInsert(prompts[i % kPool], [i](const PrefixMatch& m) { return Choose(m, i); });
+            benchmark::DoNotOptimize(r);
+          }
+        });
     total_seconds += slowest;
     state.SetIterationTime(slowest);
   }
