@@ -115,6 +115,15 @@ class PerThreadSlots {
     if (ABSL_PREDICT_FALSE(end > kOwn)) VisitBlocks(end, visit);
   }
 
+  // PerThreadSlots::heap_bytes()
+  //
+  // What the object has allocated beyond its own size: the block table and
+  // the blocks installed so far.
+  size_t heap_bytes() const {
+    return block_count_ * sizeof(std::atomic<Slot*>) +
+           blocks_installed_.load(std::memory_order_relaxed) * kBlock * sizeof(Slot);
+  }
+
  private:
   // The out-of-line parts of the above, for numbers past the object's own
   // slots: kept off the inlined fast path of the common case.
@@ -162,7 +171,9 @@ class PerThreadSlots {
     Slot* expected = nullptr;
     if (blocks_[b].compare_exchange_strong(expected, fresh != nullptr ? fresh : FailedBlock(),
                                            std::memory_order_seq_cst)) {
-      return fresh != nullptr ? fresh : FailedBlock();
+      if (fresh == nullptr) return FailedBlock();
+      blocks_installed_.fetch_add(1, std::memory_order_relaxed);
+      return fresh;
     }
     delete[] fresh;  // another thread installed one first: `expected` is it
     return expected;
@@ -173,16 +184,19 @@ class PerThreadSlots {
   std::atomic<size_t> claimed_end_{kOwn};
   const size_t block_count_;
   const std::unique_ptr<std::atomic<Slot*>[]> blocks_;  // null until allocated
+  std::atomic<size_t> blocks_installed_{0};
 };
 
 // SlotNumberHolders
 //
 // For tests and benchmarks: parks `n` threads that each hold a slot number
 // until destruction, so that threads started meanwhile are numbered past the
-// lowest `n` (as in a process with that many more live threads).
+// lowest `n` (as in a process with that many more live threads). The
+// constructing thread takes its own number first, so it keeps a low one.
 class SlotNumberHolders {
  public:
   explicit SlotNumberHolders(size_t n) {
+    ThreadSlotIndex();
     for (size_t i = 0; i < n; ++i) {
       threads_.emplace_back([this] {
         ThreadSlotIndex();

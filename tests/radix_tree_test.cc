@@ -1213,6 +1213,21 @@ TEST(RadixTreeUnlockedCompareTest, ThreadsNumberedPastTheLocksOwnSlotsCompareUnl
   EXPECT_TREE_OK(tree);
 }
 
+// The block of reader slots such a thread's first lock allocates is part of
+// the tree's memory (64 slots of one cache line each); later locks by it,
+// or by another thread numbered in the same block, allocate nothing.
+TEST(RadixTreeTest, MemoryCountsTheLocksReaderSlotBlocks) {
+  const internal::SlotNumberHolders holders(radix_internal::TreeLock::kOwnSlots);
+  TextTree tree(Unbounded());
+  tree.Insert(TextKey("system prompt"), 1);
+  const size_t before = tree.memory_bytes();
+  auto match_from_a_new_thread = [&] { std::thread([&] { tree.Match(TextKey("system")); }).join(); };
+  match_from_a_new_thread();
+  EXPECT_EQ(tree.memory_bytes(), before + radix_internal::TreeLock::kBlockSlots * 64);
+  match_from_a_new_thread();
+  EXPECT_EQ(tree.memory_bytes(), before + radix_internal::TreeLock::kBlockSlots * 64);
+}
+
 // ---------------------------------------------------------------------------
 // Combined inserts: an insert whose thread finds the exclusive lock taken is
 // handed over to the holder. The insert hooks stage it: the test thread's

@@ -3,6 +3,7 @@
 // failed). Slot numbers are passed in directly, so no thread is needed.
 #include "thread_slot.h"
 
+#include <atomic>
 #include <cstddef>
 #include <new>
 #include <set>
@@ -36,6 +37,7 @@ std::set<const Slot*> Visited(const Slots& slots) {
 
 TEST(PerThreadSlotsTest, LowNumbersUseTheObjectsOwnSlots) {
   Slots slots(/*max_threads=*/16);
+  EXPECT_EQ(slots.heap_bytes(), 6 * sizeof(std::atomic<Slot*>));  // the block table only
   for (size_t n = 0; n < 4; ++n) {
     Slot* slot = slots.Claim(n);
     ASSERT_NE(slot, nullptr);
@@ -58,6 +60,8 @@ TEST(PerThreadSlotsTest, HigherNumbersGetDistinctSlotsInBlocks) {
     distinct.insert(slot);
   }
   EXPECT_EQ(distinct.size(), 16u);
+  // The table of 6 blocks, and the 6 blocks of 2 slots.
+  EXPECT_EQ(slots.heap_bytes(), 6 * sizeof(std::atomic<Slot*>) + 6 * 2 * sizeof(Slot));
   for (size_t n = 0; n < 16; ++n) EXPECT_EQ(slots.Find(n)->value, static_cast<int>(n));
   // A shared slot is one of the object's own.
   EXPECT_EQ(&slots.Shared(13), slots.Find(1));
@@ -109,6 +113,7 @@ TEST(PerThreadSlotsTest, AFailedBlockStaysWithoutSlots) {
   const std::set<const Slot*> visited = Visited(slots);
   EXPECT_EQ(visited.size(), 4u + 1u);  // own, then 8: blocks 0 (never allocated) and 1 skipped
   EXPECT_TRUE(visited.count(eight));
+  EXPECT_EQ(slots.heap_bytes(), 6 * sizeof(std::atomic<Slot*>) + 1 * 2 * sizeof(Slot));  // block 2 only
 }
 
 }  // namespace

@@ -284,7 +284,8 @@ class RadixTree {
   // RadixTree::memory_bytes()
   //
   // Bytes the tree has requested from the allocator for its nodes, edges,
-  // child arrays, owner arrays and per-tenant table (capacities, not sizes).
+  // child arrays, owner arrays, per-tenant table (capacities, not sizes) and
+  // its lock's per-thread reader slots.
   // Thread-safe, O(1).
   size_t memory_bytes() const;
 

@@ -1604,7 +1604,7 @@ size_t TreeCore<Unit>::memory_bytes() const {
     SpinLockHolder lock(&stats_mu_);
     table = tenant_units_.capacity() * (sizeof(std::pair<const TenantId, size_t>) + 1);
   }
-  return sizeof(*this) + node_bytes_.load(std::memory_order_relaxed) + table;
+  return sizeof(*this) + node_bytes_.load(std::memory_order_relaxed) + table + mu_.heap_bytes();
 }
 
 template <typename Unit>

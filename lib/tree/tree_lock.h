@@ -163,6 +163,11 @@ class ABSL_LOCKABLE TreeLock {
     slots_.Find(internal::ThreadSlotIndex())->pin.store(previous, std::memory_order_release);
   }
 
+  // TreeLock::heap_bytes()
+  //
+  // What the lock has allocated for reader slots beyond its own.
+  size_t heap_bytes() const { return slots_.heap_bytes(); }
+
   // TreeLock::OldestPin()
   //
   // Called with the exclusive lock held: objects retired with a sequence
