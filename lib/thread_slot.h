@@ -133,11 +133,8 @@ class PerThreadSlots {
     Slot* block = blocks_[b].load(std::memory_order_seq_cst);
     if (block == nullptr) block = InstallBlock(b);
     if (block == FailedBlock()) return nullptr;
-    if (claimed_end_.load(std::memory_order_seq_cst) <= number) {
-      size_t end = claimed_end_.load(std::memory_order_seq_cst);
-      while (end <= number &&
-             !claimed_end_.compare_exchange_weak(end, number + 1, std::memory_order_seq_cst)) {
-      }
+    size_t end = claimed_end_.load(std::memory_order_seq_cst);
+    while (end <= number && !claimed_end_.compare_exchange_weak(end, number + 1, std::memory_order_seq_cst)) {
     }
     return &block[(number - kOwn) % kBlock];
   }
