@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <new>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -114,6 +116,43 @@ TEST(PerThreadSlotsTest, AFailedBlockStaysWithoutSlots) {
   EXPECT_EQ(visited.size(), 4u + 1u);  // own, then 8: blocks 0 (never allocated) and 1 skipped
   EXPECT_TRUE(visited.count(eight));
   EXPECT_EQ(slots.heap_bytes(), 6 * sizeof(std::atomic<Slot*>) + 1 * 2 * sizeof(Slot));  // block 2 only
+}
+
+// Threads claiming numbers that share blocks at the same time: each block
+// is installed once (the losers of the race free theirs), every number gets
+// its own slot, and a scan afterwards visits every claimed slot.
+TEST(PerThreadSlotsTest, ConcurrentClaimsInstallEachBlockOnce) {
+  constexpr size_t kThreads = 8;
+  constexpr size_t kNumbersPerThread = 16;
+  Slots slots(/*max_threads=*/4 + kThreads * kNumbersPerThread);
+  std::vector<std::vector<Slot*>> claimed(kThreads);
+  std::atomic<size_t> ready{0};
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      ready.fetch_add(1);
+      while (ready.load() != kThreads) {
+      }
+      // Thread t takes numbers 4 + t, 4 + t + 8, ...: each block of 2 is
+      // shared by two threads, which race to install it.
+      for (size_t k = 0; k < kNumbersPerThread; ++k) claimed[t].push_back(slots.Claim(4 + t + k * kThreads));
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  std::set<Slot*> distinct;
+  for (size_t t = 0; t < kThreads; ++t) {
+    for (size_t k = 0; k < kNumbersPerThread; ++k) {
+      Slot* slot = claimed[t][k];
+      ASSERT_NE(slot, nullptr);
+      EXPECT_EQ(slots.Find(4 + t + k * kThreads), slot);
+      distinct.insert(slot);
+    }
+  }
+  EXPECT_EQ(distinct.size(), kThreads * kNumbersPerThread);
+  const size_t blocks = kThreads * kNumbersPerThread / 2;
+  EXPECT_EQ(slots.heap_bytes(), blocks * sizeof(std::atomic<Slot*>) + blocks * 2 * sizeof(Slot));
+  const std::set<const Slot*> visited = Visited(slots);
+  for (Slot* slot : distinct) EXPECT_TRUE(visited.count(slot));
 }
 
 }  // namespace
