@@ -21,32 +21,43 @@ namespace internal {
 // StripedCounters
 //
 // `kCounters` monotonic 64-bit counters, indexed 0 .. kCounters - 1.
-// Thread-safe. Add() writes only the calling thread's stripe (threads
-// numbered `kStripes` and above share stripes, which stays exact); Sum()
-// reads every stripe, so it costs kStripes loads and sees each thread's
-// adds in the order that thread made them, not a snapshot across counters.
+// Thread-safe. Add() writes only the calling thread's stripe: `kStripes` in
+// the object, more in blocks allocated for threads numbered past them
+// (PerThreadSlots); threads numbered `max_threads` or above, or whose block
+// could not be allocated, share the object's stripes, which stays exact.
+// Sum() reads every stripe in use, so it sees each thread's adds in the
+// order that thread made them, not a snapshot across counters.
 template <size_t kCounters>
 class StripedCounters {
+  struct alignas(64) Stripe {
+    std::atomic<uint64_t> values[kCounters] = {};
+  };
+
  public:
+  // Stripes in the object, and in each block for threads numbered past them.
   static constexpr size_t kStripes = 16;
+  static constexpr size_t kBlockStripes = 64;
+  // Threads with a stripe of their own, by default.
+  static constexpr size_t kDefaultMaxThreads = 4096;
+
+  explicit StripedCounters(size_t max_threads = kDefaultMaxThreads) : stripes_(max_threads) {}
 
   // StripedCounters::Add()
   void Add(size_t counter, uint64_t n) {
-    stripes_[ThreadSlotIndex() % kStripes].values[counter].fetch_add(n, std::memory_order_relaxed);
+    const size_t number = ThreadSlotIndex();
+    Stripe* own = stripes_.Claim(number);
+    (own != nullptr ? *own : stripes_.Shared(number)).values[counter].fetch_add(n, std::memory_order_relaxed);
   }
 
   // StripedCounters::Sum()
   uint64_t Sum(size_t counter) const {
     uint64_t total = 0;
-    for (const Stripe& stripe : stripes_) total += stripe.values[counter].load(std::memory_order_relaxed);
+    stripes_.ForEach([&](const Stripe& stripe) { total += stripe.values[counter].load(std::memory_order_relaxed); });
     return total;
   }
 
  private:
-  struct alignas(64) Stripe {
-    std::atomic<uint64_t> values[kCounters] = {};
-  };
-  Stripe stripes_[kStripes];
+  PerThreadSlots<Stripe, kStripes, kBlockStripes> stripes_;
 };
 
 }  // namespace internal

@@ -22,11 +22,13 @@ TEST(StripedCountersTest, CountersAreIndependent) {
   EXPECT_EQ(counters.Sum(2), 8u);
 }
 
-// More live threads than stripes, all adding at once: nothing is lost.
-TEST(StripedCountersTest, SumsAreExactAcrossMoreThreadsThanStripes) {
+// More live threads than the object's stripes, all adding at once, with
+// stripes of their own in a block (`max_threads` above them) or sharing the
+// object's (`max_threads` at them): nothing is lost either way.
+void ExpectExactSumsFromMoreThreadsThanStripes(size_t max_threads) {
   constexpr int kThreads = StripedCounters<2>::kStripes + 4;
   constexpr int kAdds = 2000;
-  StripedCounters<2> counters;
+  StripedCounters<2> counters(max_threads);
   std::atomic<int> ready{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
@@ -42,6 +44,14 @@ TEST(StripedCountersTest, SumsAreExactAcrossMoreThreadsThanStripes) {
   for (std::thread& th : threads) th.join();
   EXPECT_EQ(counters.Sum(0), uint64_t{kThreads} * kAdds);
   EXPECT_EQ(counters.Sum(1), uint64_t{kAdds} * (kThreads * (kThreads - 1) / 2));
+}
+
+TEST(StripedCountersTest, SumsAreExactWithStripesInABlock) {
+  ExpectExactSumsFromMoreThreadsThanStripes(StripedCounters<2>::kDefaultMaxThreads);
+}
+
+TEST(StripedCountersTest, SumsAreExactWithSharedStripes) {
+  ExpectExactSumsFromMoreThreadsThanStripes(StripedCounters<2>::kStripes);
 }
 
 }  // namespace
