@@ -278,10 +278,25 @@ class TreeCore {
   };
 
   size_t Aligned(size_t units) const { return page_ == 1 ? units : units / page_ * page_; }
-  uint64_t NextTick() { return clock_.fetch_add(1, std::memory_order_relaxed) + 1; }
+  // Exclusive holders advance the clocks with a load and a store, not a
+  // locked read-modify-write: there is one at a time, and no reader takes a
+  // tick meanwhile. A locked instruction also waits for the insert's earlier
+  // stores (the new leaf's copy of the key) to leave the store buffer: in
+  // the token route replay that wait was 80% of `ApplyInsert`'s samples;
+  // `tree_benchmark`'s inserts are 2-4% faster without it.
+  uint64_t NextTick() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return BumpExclusive(clock_); }
   uint64_t UseTick() const { return clock_.load(std::memory_order_relaxed) + 1; }
+  // Under the shared lock, where several readers may take one at once.
   uint64_t NextOwnerTick() const {
     return (owner_clock_.fetch_add(1, std::memory_order_relaxed) + 1) << kOwnerTickLowBits;
+  }
+  uint64_t NextOwnerTickExclusive() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return BumpExclusive(owner_clock_) << kOwnerTickLowBits;
+  }
+  static uint64_t BumpExclusive(std::atomic<uint64_t>& clock) {
+    const uint64_t next = clock.load(std::memory_order_relaxed) + 1;
+    clock.store(next, std::memory_order_relaxed);
+    return next;
   }
 
   // --- Reads: callers hold mu_ (shared or exclusive). ---
@@ -1239,7 +1254,7 @@ void TreeCore<Unit>::InsertLocked(const Unit* key, size_t units, TenantId tenant
   NodeT* const start = resume != nullptr ? resume->base : root_;
   const size_t start_units = resume != nullptr ? resume->base_units : 0;
   size_t gained = 0;
-  const uint64_t owner_tick = NextOwnerTick();
+  const uint64_t owner_tick = NextOwnerTickExclusive();
   // The path above `start` was matched already: own it. Only the key's
   // deepest node takes the use's node tick (see "Recency" above).
   if (start != root_ && start_units == units) StoreTick(start->tick, tick);
