@@ -313,10 +313,10 @@ class TreeCore {
   // The latest tick among the owners of `node` other than owner `i`; for
   // nodes with 2 to kMaxOwnersChecked owners.
   static uint64_t LatestOtherOwnerTick(const NodeT* node, int i);
-  // The tick that makes owner `i` of `node` its most recent owner, or 0 if it
-  // already is (no write needed): the node's latest owner tick + 1, or a
-  // fresh tick from `owner_clock_` (see "Recency" above).
-  uint64_t OwnerRefreshTick(const NodeT* node, int i) const;
+  // Makes `tenant` the most recent owner of `node` unless it already is (no
+  // write then): its tick becomes the node's latest owner tick + 1, or a
+  // fresh tick from `owner_clock_` (see "Recency" above). Shared lock.
+  void RefreshOwner(NodeT* node, TenantId tenant) const;
   // Makes owner `i` of `node` its most recent, with `tick` from the clock,
   // unless it already is. Exclusive lock.
   static void StampOwner(NodeT* node, int i, uint64_t tick);
@@ -654,17 +654,37 @@ uint64_t TreeCore<Unit>::LatestOtherOwnerTick(const NodeT* node, int i) {
 }
 
 template <typename Unit>
-uint64_t TreeCore<Unit>::OwnerRefreshTick(const NodeT* node, int i) const {
+void TreeCore<Unit>::RefreshOwner(NodeT* node, TenantId tenant) const {
   const uint32_t count = node->owner_count;
-  if (count == 1) return 0;
+  if (count == 1) return;  // the only owner is the latest
+  Owner* owners = node->owner_data();
   // Reading every tick costs a load per owner; past a few owners, taking one
   // from the clock is cheaper.
-  if (count > kMaxOwnersChecked) return NextOwnerTick();
-  const uint64_t latest_other = LatestOtherOwnerTick(node, i);
-  if (LoadTick(node->owner_data()[i].tick) > latest_other) return 0;
+  if (count > kMaxOwnersChecked) {
+    const int i = FindOwner(node, tenant);
+    if (i >= 0) RaiseTick(owners[i].tick, NextOwnerTick());
+    return;
+  }
+  // One pass over ids and ticks together, not a binary search for the id
+  // and then the ticks: a node on every path (a chat template's) has its
+  // owner lines taken by every core that refreshes it, and these loads are
+  // independent, so their misses overlap instead of following each other.
+  int mine = -1;
+  uint64_t own_tick = 0;
+  uint64_t latest_other = 0;
+  for (uint32_t j = 0; j < count; ++j) {
+    const uint64_t tick = LoadTick(owners[j].tick);
+    if (owners[j].tenant == tenant) {
+      mine = static_cast<int>(j);
+      own_tick = tick;
+    } else {
+      latest_other = std::max(latest_other, tick);
+    }
+  }
+  if (mine < 0 || own_tick > latest_other) return;  // not an owner (cannot happen), or the latest
   const uint64_t next = latest_other + 1;
   // Carrying into the next block would tie with a tick the clock hands out.
-  return (next & kOwnerTickLowMask) != 0 ? next : NextOwnerTick();
+  RaiseTick(owners[mine].tick, (next & kOwnerTickLowMask) != 0 ? next : NextOwnerTick());
 }
 
 template <typename Unit>
@@ -679,12 +699,7 @@ void TreeCore<Unit>::StampOwner(NodeT* node, int i, uint64_t tick) {
 template <typename Unit>
 void TreeCore<Unit>::TouchOwnerPath(NodeT* deepest, TenantId tenant) const {
   RaiseTick(deepest->tick, UseTick());
-  for (NodeT* node = deepest; node->parent != nullptr; node = node->parent) {
-    const int i = FindOwner(node, tenant);
-    if (i < 0) continue;  // cannot happen: ownership is prefix-closed
-    const uint64_t tick = OwnerRefreshTick(node, i);
-    if (tick != 0) RaiseTick(node->owner_data()[i].tick, tick);
-  }
+  for (NodeT* node = deepest; node->parent != nullptr; node = node->parent) RefreshOwner(node, tenant);
 }
 
 template <typename Unit>
