@@ -4,6 +4,7 @@
 // and health, short prompts, and eviction with an injected ManualClock.
 #include <algorithm>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -13,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/numeric/int128.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
@@ -23,8 +25,22 @@
 #include "smgcore/random.h"
 #include "smgcore/request.h"
 #include "smgcore/router.h"
+#include "smgcore/worker.h"
 
 namespace smg {
+
+// Sets a worker's in-flight count directly (Worker's load accounting is
+// private to the router and tickets).
+class RouterTestPeer {
+ public:
+  static void AddLoad(Worker& w, int n) {
+    for (int i = 0; i < n; ++i) w.AcquireLoad();
+  }
+  static void DropLoad(Worker& w, int n) {
+    for (int i = 0; i < n; ++i) w.ReleaseLoad(Outcome::Ok(), 0);
+  }
+};
+
 namespace {
 
 std::string UrlOf(int i) { return absl::StrCat("http://10.0.1.", i, ":8000"); }
@@ -682,13 +698,106 @@ TEST(CacheAwareSamplingTest, SampledFleetSpreadsMissesAndKeepsAffinity) {
     EXPECT_EQ(h.Pick(prompt + " follow-up"), owner) << "affinity does not depend on the sample";
   }
   EXPECT_EQ(h.Stats().imbalanced_selections, 0u);
-  // Pile load on one prompt's owner: once the sample sees the spread, the
-  // imbalance branch moves the prompt elsewhere.
+  // Pile load on one prompt's owner: once the balance check reads it (2 of
+  // the 100 workers read fresh per selection, each reading checked by 4
+  // selections), the imbalance branch moves the prompt elsewhere.
   const auto& [hot_prompt, hot_owner] = placed.front();
   int moved = 0;
-  for (int i = 0; i < 40; ++i) moved += h.Hold(hot_prompt) != hot_owner ? 1 : 0;
+  for (int i = 0; i < 200; ++i) moved += h.Hold(hot_prompt) != hot_owner ? 1 : 0;
   EXPECT_GT(h.Stats().imbalanced_selections, 0u);
   EXPECT_GT(moved, 0);
+}
+
+// Random values from a script, then zeros: Uniform(n) of `v` is the high
+// half of v * n, so ValueFor(i, n) makes Uniform(n) return i.
+class ScriptedRandom final : public RandomSource {
+ public:
+  uint64_t Next() override {
+    if (script_.empty()) return 0;
+    const uint64_t v = script_.front();
+    script_.pop_front();
+    return v;
+  }
+  void Push(uint64_t v) { script_.push_back(v); }
+  static uint64_t ValueFor(uint64_t i, uint64_t n) {
+    return absl::Uint128Low64(((absl::uint128(i) << 64) + n - 1) / n);
+  }
+
+ private:
+  std::deque<uint64_t> script_;
+};
+
+// The policy alone on a fixed candidate set, with scripted sampling and
+// loads set directly, so a test controls which candidates a selection reads.
+class SampledPolicy {
+ public:
+  SampledPolicy(int workers, size_t sample_size) {
+    CacheAwareOptions o;
+    o.load_sample_size = sample_size;
+    o.balance_abs_threshold = 4;
+    PolicyConfig config;
+    config.kind = PolicyKind::kCacheAware;
+    config.cache_aware = o;
+    absl::StatusOr<PolicyPtr> policy = CreatePolicy(config, {.clock = &clock_, .random = &random_});
+    EXPECT_TRUE(policy.ok()) << policy.status();
+    policy_ = *std::move(policy);
+    for (int i = 0; i < workers; ++i) {
+      WorkerSpec spec;
+      spec.url = UrlOf(i + 1);
+      members_.push_back(std::make_shared<Worker>(static_cast<WorkerId>(i + 1), spec, "10.0.1.1"));
+    }
+    set_ = CandidateSet::Build(members_, nullptr, std::make_shared<LegLoad>());
+  }
+
+  Worker& worker(size_t i) { return *members_[i]; }
+
+  // One selection whose sample walks from candidate `start` with the first
+  // stride prime (2^31 - 1): start, start + (2^31 - 1) mod n, ...
+  void SelectFrom(size_t start) {
+    random_.Push(0);  // the stride's prime: the first
+    random_.Push(ScriptedRandom::ValueFor(start, members_.size()));
+    RouteRequest request;
+    request.text = "the same prompt every time";
+    EXPECT_TRUE(policy_->Select(request, *set_).ok());
+  }
+
+  uint64_t imbalanced() const { return policy_->stats().imbalanced_selections; }
+
+ private:
+  ManualClock clock_;
+  ScriptedRandom random_;
+  PolicyPtr policy_;
+  std::vector<WorkerPtr> members_;
+  std::shared_ptr<const CandidateSet> set_;
+};
+
+// 64 workers, a sample of 8: a selection reads 2 candidates fresh (the walk
+// from `start` steps by 63, i.e. start, start - 1) and checks them with its
+// thread's last 3 selections' readings, so one reading of a loaded worker
+// makes exactly 4 selections see the imbalance.
+TEST(CacheAwareSamplingTest, BalanceCheckRemembersTheLastFourSelections) {
+  SampledPolicy p(64, 8);
+  RouterTestPeer::AddLoad(p.worker(10), 10);
+  p.SelectFrom(40);  // reads 40, 39: idle
+  EXPECT_EQ(p.imbalanced(), 0u);
+  p.SelectFrom(10);  // reads 10: loaded
+  EXPECT_EQ(p.imbalanced(), 1u);
+  for (int i = 0; i < 3; ++i) p.SelectFrom(40);
+  EXPECT_EQ(p.imbalanced(), 4u) << "the reading of worker 10 is checked by the next 3 selections";
+  p.SelectFrom(40);
+  EXPECT_EQ(p.imbalanced(), 4u) << "and by no later one";
+}
+
+// Up to the sample size every candidate is read on every selection, and
+// nothing is remembered: the check follows the loads at once.
+TEST(CacheAwareSamplingTest, SmallFleetBalanceCheckIsExact) {
+  SampledPolicy p(8, 8);
+  RouterTestPeer::AddLoad(p.worker(3), 10);
+  p.SelectFrom(0);
+  EXPECT_EQ(p.imbalanced(), 1u);
+  RouterTestPeer::DropLoad(p.worker(3), 10);
+  p.SelectFrom(0);
+  EXPECT_EQ(p.imbalanced(), 1u) << "balanced again on the next selection";
 }
 
 TEST(CacheAwareSamplingTest, SampleSizeOneIsRejected) {

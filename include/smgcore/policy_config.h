@@ -108,11 +108,15 @@ struct CacheAwareOptions {
   // selection reads, so its cost does not grow with the fleet. With up to
   // this many healthy candidates every one is read (SMG's exact behaviour);
   // above it, this many distinct candidates chosen at random (from the
-  // injected RandomSource) stand for the fleet: the imbalance check, the
-  // least loaded worker and the least cached worker come from the sample,
-  // which is power-of-d-choices balancing (SMG's follow-up smg#1789 samples
-  // 8). Owners of a matched prefix are always considered, sampled or not.
-  // 0 = always read every candidate.
+  // injected RandomSource) stand for the fleet: the least loaded worker and
+  // the least cached worker come from the sample, which is
+  // power-of-d-choices balancing (SMG's follow-up smg#1789 samples 8). The
+  // imbalance check, which every selection makes, reads only the first
+  // quarter of the sample and compares the range of those loads together
+  // with the readings of the same thread's previous three selections: as
+  // many readings as the sample, at most three selections old, for a
+  // quarter of the reads. Owners of a matched prefix are always considered,
+  // sampled or not. 0 = always read every candidate.
   size_t load_sample_size = 32;
 };
 

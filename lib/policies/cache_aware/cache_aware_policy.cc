@@ -8,6 +8,8 @@
 namespace smg {
 namespace {
 
+using internal::LoadRange;
+
 TreeOptions TreeOptionsFor(const CacheAwareOptions& o, size_t page_size) {
   TreeOptions t;
   t.page_size = page_size;
@@ -16,15 +18,6 @@ TreeOptions TreeOptionsFor(const CacheAwareOptions& o, size_t page_size) {
   t.evict_headroom = o.evict_headroom;
   return t;
 }
-
-// The range of in-flight counts over the live sampled candidates: all the
-// balance check needs, and all most selections read.
-struct LoadRange {
-  int64_t min = std::numeric_limits<int64_t>::max();
-  int64_t max = std::numeric_limits<int64_t>::min();
-  // False when every sampled candidate was removed meanwhile.
-  bool any_live() const { return min <= max; }
-};
 
 // The candidates whose loads a selection reads: all of them up to the sample
 // size (or always, when sampling is off), else `size` distinct candidates from
@@ -45,7 +38,11 @@ struct LoadSample {
   // would be loaded again.
   template <typename Visit>
   void ForEach(Visit&& visit) const {
-    const size_t count = size;
+    ForEachOfFirst(size, visit);
+  }
+  // The same for the first `count` (at most `size`) indexes only.
+  template <typename Visit>
+  void ForEachOfFirst(size_t count, Visit&& visit) const {
     const size_t wrap = n;
     if (count == 0) return;
     const size_t step2 = stride * 2 >= wrap ? stride * 2 - wrap : stride * 2;
@@ -71,17 +68,28 @@ LoadSample ChooseSample(size_t n, size_t sample_size, RandomSource& random) {
   return {static_cast<size_t>(random.Uniform(n)), static_cast<size_t>(prime % n), sample_size, n};
 }
 
-LoadRange ScanLoads(const CandidateSet& candidates, const LoadSample& sample) {
+// The range of in-flight counts over the live candidates among the first
+// `count` of `sample`.
+LoadRange ScanLoads(const CandidateSet& candidates, const LoadSample& sample, size_t count) {
   LoadRange range;
   const absl::Span<const WorkerPtr> workers = candidates.workers();
-  sample.ForEach([&](size_t i) {
+  sample.ForEachOfFirst(count, [&](size_t i) {
     const Worker& w = *workers[i];
     if (w.removed()) return;
-    const int64_t load = w.in_flight();
-    range.min = std::min(range.min, load);
-    range.max = std::max(range.max, load);
+    range.Add(w.in_flight());
   });
   return range;
+}
+
+// The range the balance check compares. With every candidate read it is
+// exact and nothing is remembered. From a sample, only its first quarter is
+// read: the range is over those readings and the calling thread's previous
+// selections' (LoadWindows), so that it still spans as many readings as the
+// sample has, at most three selections old, for a quarter of the reads.
+LoadRange CheckedLoads(const CandidateSet& candidates, const LoadSample& sample, internal::LoadWindows& windows) {
+  if (sample.size == sample.n) return ScanLoads(candidates, sample, sample.size);
+  const size_t part = (sample.size + internal::LoadWindows::kParts - 1) / internal::LoadWindows::kParts;
+  return windows.Record(ScanLoads(candidates, sample, part));
 }
 
 // The least loaded live sampled candidate; ties go to fewer requests served,
@@ -130,7 +138,7 @@ template <typename Unit>
 size_t CacheAwarePolicy::Route(RadixTree<Unit>& tree, absl::Span<const Unit> key,
                                const CandidateSet& candidates) {
   const LoadSample sample = ChooseSample(candidates.size(), options_.load_sample_size, *random_);
-  const LoadRange load = ScanLoads(candidates, sample);
+  const LoadRange load = CheckedLoads(candidates, sample, load_windows_);
   if (!load.any_live()) return 0;  // every candidate removed meanwhile: any index will do
   // A prompt too short to store (empty text, less than one token page) has
   // no cache to follow: least loaded, nothing recorded.

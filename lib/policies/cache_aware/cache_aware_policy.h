@@ -6,10 +6,12 @@
 // every routed prompt is recorded for the worker it went to, the way the
 // worker's KV cache will hold it.
 //
-// Per request: one pass over the candidates' in-flight counts (the imbalance
-// check and the least-loaded worker; a bounded random sample of them in large
-// fleets, see CacheAwareOptions::load_sample_size), then one fused
-// match-and-insert descent of the tree. A candidate that was removed while
+// Per request: one pass over the candidates' in-flight counts for the
+// imbalance check (every candidate in small fleets; in large ones a quarter of
+// a bounded random sample, with the thread's recent readings, see
+// CacheAwareOptions::load_sample_size and load_window.h), then one fused
+// match-and-insert descent of the tree. The least loaded and the least cached
+// worker, when a selection needs one, come from a pass over the whole sample. A candidate that was removed while
 // the selection runs is never recorded in the tree: the decision is made
 // under the tree's lock and checks the worker's removed flag, which
 // RemoveWorker sets before purging the tree.
@@ -19,6 +21,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "policies/cache_aware/load_window.h"
 #include "smgcore/clock.h"
 #include "smgcore/policy.h"
 #include "smgcore/policy_config.h"
@@ -56,6 +59,9 @@ class CacheAwarePolicy final : public Policy {
   TextTree text_tree_;
   TokenTree token_tree_;
   std::atomic<int64_t> last_eviction_nanos_;
+
+  // The balance check's recent readings, per thread (load_window.h).
+  internal::LoadWindows load_windows_;
 
   // Per-request statistics, striped per thread (they are bumped on every
   // Select from every routing thread). Indexes: the Counter values, then the
