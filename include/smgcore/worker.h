@@ -309,7 +309,7 @@ class Worker {
   // prefill or decode), for policies that bound load against the mean. Set
   // once by the router before the worker is published.
   std::shared_ptr<LegLoad> leg_in_flight_;
-  // Read with in_flight_ by every load scan (cache_aware samples 32
+  // Read with in_flight_ by every load scan (cache_aware reads 8 to 32
   // candidates per request in large fleets): on the same line, one cache
   // miss per sampled worker instead of two.
   std::atomic<bool> removed_{false};
