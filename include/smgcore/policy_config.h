@@ -115,7 +115,9 @@ struct CacheAwareOptions {
   // quarter of the sample and compares the range of those loads together
   // with the readings of the same thread's previous three selections: as
   // many readings as the sample, at most three selections old, for a
-  // quarter of the reads. Owners of a matched prefix are always considered,
+  // quarter of the reads (old in the thread's selections, not in time: after
+  // a quiet spell, up to three selections may see an imbalance that has
+  // passed). Owners of a matched prefix are always considered,
   // sampled or not. 0 = always read every candidate.
   size_t load_sample_size = 32;
 };

@@ -9,6 +9,13 @@
 // old describe the fleet as well as fresh ones: each selection reads a
 // quarter of its sample and checks the range over the last four selections'
 // readings on its thread, which still spans a whole sample.
+//
+// "A few selections old" is counted in the thread's own selections, not in
+// time: a thread that routed a burst and then nothing for a minute checks
+// its next three selections against readings from the burst. Old readings
+// can only widen the range, so the cost is at most three selections that
+// see an imbalance that has passed and go to the least loaded sampled
+// worker; none can miss an imbalance that their fresh readings show.
 #ifndef SMGCORE_LIB_POLICIES_CACHE_AWARE_LOAD_WINDOW_H_
 #define SMGCORE_LIB_POLICIES_CACHE_AWARE_LOAD_WINDOW_H_
 
