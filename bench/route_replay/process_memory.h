@@ -27,6 +27,16 @@ size_t MinorFaults();
 // which a long-running router pays once, not per request.
 void PrefaultHeap(size_t bytes);
 
+// FirstTouchNsPerPage()
+//
+// What the kernel charges for a fresh page on this machine: maps `pages`
+// anonymous pages, writes one byte to each (one minor fault per page), and
+// returns the nanoseconds per page; the fastest of three tries. 0 if the
+// mapping fails. A replay on a fresh heap pays this once per page the tree
+// grows by; on a virtual machine it can be tens of times a bare-metal
+// fault's cost, and so most of a fresh-heap replay.
+double FirstTouchNsPerPage(size_t pages);
+
 // CurrentRssBytes()
 //
 // The process's resident set size now (/proc/self/statm); 0 if unreadable.

@@ -19,7 +19,8 @@ import sys
 
 REQUIRED = ["input", "threads", "requests", "seconds", "ns_per_request", "requests_per_s",
             "matched_units", "tree_bytes", "peak_rss_bytes", "stored_units"]
-FLOOR = ["memcmp_ns_per_request", "xxh3_ns_per_request", "replay_over_memcmp", "replay_over_xxh3"]
+FLOOR = ["memcmp_ns_per_request", "xxh3_ns_per_request", "replay_over_memcmp", "replay_over_xxh3",
+         "fault_ns_per_page"]
 BUDGET = ["budget_units", "evict_headroom", "evict_calls", "evicted_units", "evict_ns_per_request", "evict_share",
           "peak_stored_units", "peak_tree_bytes"]
 
@@ -139,6 +140,10 @@ def main():
     for key in FLOOR:
         if key not in kv or float(kv[key]) <= 0:
             fail(f"--floor: bad {key} in {kv}")
+    # The faults' part of the replay: its own fault count at the probe's price.
+    want = int(kv["minor_faults"]) * float(kv["fault_ns_per_page"]) / int(kv["requests"])
+    if "fault_ns_per_request" not in kv or abs(float(kv["fault_ns_per_request"]) - want) > 0.1 + 0.001 * want:
+        fail(f"--floor: fault_ns_per_request is not minor_faults * fault_ns_per_page / requests in {kv}")
     # A budget: the tree is trimmed back after every request that exceeds it.
     budget = 20
     kv = run(tool, "--mooncake", moon_path, "--repeat", "3", "--budget", str(budget))
