@@ -20,7 +20,9 @@ namespace internal {
 
 // StripedCounters
 //
-// `kCounters` monotonic 64-bit counters, indexed 0 .. kCounters - 1.
+// `kCounters` 64-bit counters, indexed 0 .. kCounters - 1, added to modulo
+// 2^64: a count that also goes down (LegLoad adds negative deltas as their
+// two's complement) sums exactly as well, read back as a signed value.
 // Thread-safe. Add() writes only the calling thread's stripe: `kStripes` in
 // the object, more in blocks allocated for threads numbered past them
 // (PerThreadSlots); threads numbered `max_threads` or above, or whose block

@@ -6,7 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "smgcore/request.h"
-#include "thread_slot.h"
+#include "striped_counters.h"
 #include "worker_events.h"
 
 namespace smg {
@@ -25,13 +25,18 @@ absl::string_view WorkerTypeName(WorkerType type) {
   return "unknown";
 }
 
-void LegLoad::Add(int64_t delta) {
-  stripes_[internal::ThreadSlotIndex() % kStripes].count.fetch_add(delta, std::memory_order_relaxed);
-}
+// One counter, added to in two's complement: a stripe's unsigned sum wraps
+// exactly as a signed one would, and so does the sum of the stripes.
+struct LegLoad::Stripes : internal::StripedCounters<1> {};
+
+LegLoad::LegLoad() : stripes_(std::make_unique<Stripes>()) {}
+
+LegLoad::~LegLoad() = default;
+
+void LegLoad::Add(int64_t delta) { stripes_->Add(0, static_cast<uint64_t>(delta)); }
 
 int64_t LegLoad::value() const {
-  int64_t total = 0;
-  for (const Stripe& stripe : stripes_) total += stripe.count.load(std::memory_order_relaxed);
+  const int64_t total = static_cast<int64_t>(stripes_->Sum(0));
   return total > 0 ? total : 0;
 }
 

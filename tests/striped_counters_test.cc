@@ -22,6 +22,18 @@ TEST(StripedCountersTest, CountersAreIndependent) {
   EXPECT_EQ(counters.Sum(2), 8u);
 }
 
+// Adds are modulo 2^64: a count that also goes down (LegLoad's in-flight
+// total) sums to its signed value, across stripes.
+TEST(StripedCountersTest, NegativeDeltasSumAsSignedValues) {
+  StripedCounters<1> counters;
+  counters.Add(0, 4);
+  std::thread other([&] { counters.Add(0, static_cast<uint64_t>(int64_t{-7})); });
+  other.join();
+  EXPECT_EQ(static_cast<int64_t>(counters.Sum(0)), -3);
+  counters.Add(0, 10);
+  EXPECT_EQ(static_cast<int64_t>(counters.Sum(0)), 7);
+}
+
 // More live threads than the object's stripes, all adding at once, with
 // stripes of their own in a block (`max_threads` above them) or sharing the
 // object's (`max_threads` at them): nothing is lost either way.

@@ -98,11 +98,16 @@ class WorkerEvents;  // lib/worker_events.h
 // prefill or decode), for policies that bound a worker's load against the
 // leg's mean. Every Select() and every Finish() on the leg changes it, from
 // every routing thread, while only the bounded-load policies read it: so it
-// is kept in per-thread stripes (as a thread's slot number picks them; more
-// threads than stripes share, which stays exact), and a read sums them.
-// Thread-safe.
+// is kept in per-thread stripes (a stripe of its own for each of the
+// process's first 4096 live threads; any beyond share, which stays exact),
+// and a read sums them. Thread-safe.
 class LegLoad {
  public:
+  LegLoad();
+  ~LegLoad();
+  LegLoad(const LegLoad&) = delete;
+  LegLoad& operator=(const LegLoad&) = delete;
+
   // LegLoad::Add()
   //
   // Adds `delta` (negative to subtract) on the calling thread's stripe.
@@ -116,11 +121,8 @@ class LegLoad {
   int64_t value() const;
 
  private:
-  static constexpr size_t kStripes = 16;
-  struct alignas(64) Stripe {
-    std::atomic<int64_t> count{0};
-  };
-  Stripe stripes_[kStripes];
+  struct Stripes;  // lib/worker.cc: the internal per-thread counters
+  const std::unique_ptr<Stripes> stripes_;
 };
 
 // WorkerRuntime
