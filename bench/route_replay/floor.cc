@@ -2,8 +2,10 @@
 
 #include <xxhash.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
+#include <thread>
 
 namespace route_replay {
 namespace {
@@ -44,6 +46,38 @@ FloorResult MeasureFloor(const RequestSet<Unit>& requests, const RequestSet<Unit
   floor.xxh3_ns_per_request = std::chrono::duration<double, std::nano>(Clock::now() - start).count() / count;
   g_sink = hashes;
   return floor;
+}
+
+namespace {
+
+// Spins until `word` holds `want`, yielding every so often.
+void AwaitValue(const std::atomic<uint64_t>& word, uint64_t want) {
+  for (uint32_t spins = 1; word.load(std::memory_order_acquire) != want; ++spins) {
+    if (spins % 4096 == 0) std::this_thread::yield();
+  }
+}
+
+}  // namespace
+
+double LineTransferNs(size_t round_trips) {
+  if (round_trips == 0) return 0;
+  alignas(64) std::atomic<uint64_t> word{0};
+  // The other thread answers each odd value with the next even one.
+  std::thread answerer([&] {
+    for (uint64_t i = 0; i < round_trips; ++i) {
+      AwaitValue(word, 2 * i + 1);
+      word.store(2 * i + 2, std::memory_order_release);
+    }
+  });
+  AwaitValue(word, 0);  // nothing to wait for; keeps both sides symmetric
+  const Clock::time_point start = Clock::now();
+  for (uint64_t i = 0; i < round_trips; ++i) {
+    word.store(2 * i + 1, std::memory_order_release);
+    AwaitValue(word, 2 * i + 2);
+  }
+  const double ns = std::chrono::duration<double, std::nano>(Clock::now() - start).count();
+  answerer.join();
+  return ns / static_cast<double>(round_trips) / 2;
 }
 
 template FloorResult MeasureFloor(const RequestSet<uint8_t>&, const RequestSet<uint8_t>&, size_t);

@@ -30,6 +30,17 @@ FloorResult MeasureFloor(const RequestSet<Unit>& requests, const RequestSet<Unit
 extern template FloorResult MeasureFloor(const RequestSet<uint8_t>&, const RequestSet<uint8_t>&, size_t);
 extern template FloorResult MeasureFloor(const RequestSet<uint32_t>&, const RequestSet<uint32_t>&, size_t);
 
+// LineTransferNs()
+//
+// What moving one written cache line between two threads' cores costs on
+// this machine: two threads take turns writing one atomic word,
+// `round_trips` times each way, and this returns half the mean round trip
+// in nanoseconds. Every line that two routing threads both write (a lock
+// word, a shared node's owner ticks) costs about this each time it changes
+// hands, so it bounds what threads sharing one tree can gain. Both threads
+// spin (yielding now and then, so a single-core machine still finishes).
+double LineTransferNs(size_t round_trips);
+
 }  // namespace route_replay
 
 #endif  // SMGCORE_BENCH_ROUTE_REPLAY_FLOOR_H_

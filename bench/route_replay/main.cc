@@ -13,7 +13,8 @@
 // with --budget, eviction's cost and the peak tree size; with --floor, the
 // memcmp and XXH3 floors of the same run and the replay's ratio to each,
 // and this machine's cost of a first-touch page fault with the part of the
-// replay those faults account for.
+// replay those faults account for (with several threads, also the cost of
+// moving a written cache line between two cores).
 // Exit status 2 on a usage error, 1 when the input cannot be read.
 #include <malloc.h>
 
@@ -50,7 +51,8 @@ constexpr char kUsage[] =
     "  --evict-headroom F  fraction of the budget eviction frees beyond it\n"
     "                  (TreeOptions::evict_headroom; default the library's, 1/64)\n"
     "  --floor         also time memcmp against a copy and XXH3 over every request,\n"
-    "                  and the machine's cost of a first-touch page fault\n"
+    "                  and the machine's cost of a first-touch page fault (and,\n"
+    "                  with --threads above 1, of a cache line moving between cores)\n"
     "  --prefault-heap make the tree's allocations land on already resident pages\n"
     "                  (measures the tree without the kernel's first-touch faults)\n"
     "  --runs N        run N times, each on a fresh tree, and report the fastest\n"
@@ -134,8 +136,10 @@ std::string BaseName(const std::string& path) {
 struct RunResult {
   ReplayResult replay;
   std::optional<FloorResult> floor;
-  // With --floor: the machine's first-touch fault, ns per page.
+  // With --floor: the machine's first-touch fault, ns per page, and (with
+  // several threads) one cache line's move between two cores, ns.
   double fault_ns_per_page = 0;
+  double line_transfer_ns = 0;
   size_t tree_bytes = 0;
   size_t stored_units = 0;
   size_t nodes = 0;
@@ -149,6 +153,9 @@ struct RunResult {
 // Pages the fault probe touches (4 MiB of 4 KiB pages): a tree's growth
 // over a few thousand requests.
 constexpr size_t kFaultProbePages = 1024;
+
+// Round trips the line-transfer probe times: ~10 ms at 250 ns a transfer.
+constexpr size_t kLineTransferRoundTrips = 20000;
 
 template <typename Unit>
 RunResult RunOnce(const Flags& flags, const RequestSet<Unit>& requests, const RequestSet<Unit>* copy,
@@ -165,6 +172,7 @@ RunResult RunOnce(const Flags& flags, const RequestSet<Unit>& requests, const Re
   if (copy != nullptr) {
     run.floor = MeasureFloor(requests, *copy, flags.replay.repeat);
     run.fault_ns_per_page = FirstTouchNsPerPage(kFaultProbePages);
+    if (flags.replay.threads > 1) run.line_transfer_ns = LineTransferNs(kLineTransferRoundTrips);
   }
 
   smg::TreeOptions tree_options;
@@ -174,12 +182,10 @@ RunResult RunOnce(const Flags& flags, const RequestSet<Unit>& requests, const Re
   tree_options.evict_headroom = flags.evict_headroom;
   smg::RadixTree<Unit> tree(tree_options);
 
-  const size_t rss_before = CurrentRssBytes();
-  const size_t faults_before = MinorFaults();
   run.replay = Replay(tree, requests, replay_options);
-  run.minor_faults = MinorFaults() - faults_before;
+  run.minor_faults = run.replay.minor_faults;
   const size_t rss_after = CurrentRssBytes();
-  run.rss_growth = rss_after > rss_before ? rss_after - rss_before : 0;
+  run.rss_growth = rss_after > run.replay.rss_at_start ? rss_after - run.replay.rss_at_start : 0;
   run.tree_bytes = tree.memory_bytes();
   run.stored_units = tree.stored_units();
   run.nodes = tree.node_count();
@@ -203,7 +209,8 @@ int Run(const Flags& flags, RequestSet<Unit> requests) {
   // The fastest of `runs` runs, each on a fresh tree; the floors are the
   // fastest of theirs too.
   RunResult best;
-  double fault_ns_per_page = 0;  // the fastest probe of any run
+  double fault_ns_per_page = 0;  // the fastest probes of any run
+  double line_transfer_ns = 0;
   for (size_t i = 0; i < flags.runs; ++i) {
     RunResult run = RunOnce(flags, requests, copy.has_value() ? &*copy : nullptr, replay_options);
     if (i == 0 || run.replay.seconds < best.replay.seconds) {
@@ -218,6 +225,8 @@ int Run(const Flags& flags, RequestSet<Unit> requests) {
       best.floor->xxh3_ns_per_request = std::min(best.floor->xxh3_ns_per_request, run.floor->xxh3_ns_per_request);
       fault_ns_per_page = fault_ns_per_page == 0 ? run.fault_ns_per_page
                                                  : std::min(fault_ns_per_page, run.fault_ns_per_page);
+      line_transfer_ns = line_transfer_ns == 0 ? run.line_transfer_ns
+                                               : std::min(line_transfer_ns, run.line_transfer_ns);
     }
   }
 
@@ -257,6 +266,7 @@ int Run(const Flags& flags, RequestSet<Unit> requests) {
     // fresh-heap replay is the kernel's, not the tree's.
     const double fault_ns = static_cast<double>(best.minor_faults) * fault_ns_per_page / static_cast<double>(r.requests);
     absl::StrAppendFormat(&line, " fault_ns_per_page=%.1f fault_ns_per_request=%.1f", fault_ns_per_page, fault_ns);
+    if (flags.replay.threads > 1) absl::StrAppendFormat(&line, " line_transfer_ns=%.1f", line_transfer_ns);
   }
   std::printf("%s\n", line.c_str());
   return 0;

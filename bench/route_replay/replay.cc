@@ -66,9 +66,13 @@ ReplayResult Replay(smg::RadixTree<Unit>& tree, const RequestSet<Unit>& requests
 
   std::vector<ThreadTally> tallies(threads);
   Clock::time_point start;
+  size_t faults_at_start = 0;
+  size_t rss_at_start = 0;
   if (threads == 1) {
     // The calling thread replays: nothing to start together.
     if (options.prefault_bytes > 0) PrefaultHeap(options.prefault_bytes);
+    faults_at_start = MinorFaults();
+    rss_at_start = CurrentRssBytes();
     start = Clock::now();
     tallies[0] = ReplayShare(tree, requests, effective, 0);
   } else {
@@ -86,15 +90,20 @@ ReplayResult Replay(smg::RadixTree<Unit>& tree, const RequestSet<Unit>& requests
     }
     // Every thread is waiting on `go`: they start together.
     while (ready.load(std::memory_order_acquire) < threads) std::this_thread::yield();
+    faults_at_start = MinorFaults();
+    rss_at_start = CurrentRssBytes();
     start = Clock::now();
     go.store(true, std::memory_order_release);
     for (std::thread& th : pool) th.join();
   }
   const Clock::time_point end = Clock::now();
+  const size_t faults_at_end = MinorFaults();
 
   ReplayResult result;
   result.seconds = SecondsBetween(start, end);
   result.requests = requests.size() * effective.repeat;
+  result.minor_faults = faults_at_end - faults_at_start;
+  result.rss_at_start = rss_at_start;
   for (const ThreadTally& tally : tallies) {
     result.matched_units += tally.matched_units;
     result.evict_seconds += tally.evict_seconds;

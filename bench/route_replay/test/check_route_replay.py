@@ -144,6 +144,10 @@ def main():
     want = int(kv["minor_faults"]) * float(kv["fault_ns_per_page"]) / int(kv["requests"])
     if "fault_ns_per_request" not in kv or abs(float(kv["fault_ns_per_request"]) - want) > 0.1 + 0.001 * want:
         fail(f"--floor: fault_ns_per_request is not minor_faults * fault_ns_per_page / requests in {kv}")
+    # Two threads with the floor: also what a cache line's move between them costs.
+    kv = run(tool, "--text", text_path, "--threads", "2", "--floor")
+    if float(kv.get("line_transfer_ns", 0)) <= 0:
+        fail(f"--threads 2 --floor: bad line_transfer_ns in {kv}")
     # A budget: the tree is trimmed back after every request that exceeds it.
     budget = 20
     kv = run(tool, "--mooncake", moon_path, "--repeat", "3", "--budget", str(budget))
