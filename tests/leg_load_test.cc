@@ -1,12 +1,11 @@
 // smg::LegLoad (smgcore/worker.h): the leg's in-flight total stays exact when
 // requests are selected on one thread and finished on another, and when more
 // threads than the old fixed stripe count add to it at once.
-#include <atomic>
 #include <cstdint>
 #include <thread>
-#include <vector>
 
 #include "gtest/gtest.h"
+#include "run_together.h"
 #include "smgcore/worker.h"
 
 namespace smg {
@@ -43,17 +42,10 @@ TEST(LegLoadTest, ExactFromManyThreadsAtOnce) {
   constexpr int kThreads = 40;
   constexpr int kSelects = 3000;
   LegLoad load;
-  std::atomic<int> ready{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      ready.fetch_add(1);
-      while (ready.load() < kThreads) std::this_thread::yield();
-      for (int i = 0; i < kSelects; ++i) load.Add(1);
-      for (int i = 0; i < kSelects - t; ++i) load.Add(-1);  // thread t leaves t in flight
-    });
-  }
-  for (std::thread& th : threads) th.join();
+  testing_util::RunTogether(kThreads, [&](int t) {
+    for (int i = 0; i < kSelects; ++i) load.Add(1);
+    for (int i = 0; i < kSelects - t; ++i) load.Add(-1);  // thread t leaves t in flight
+  });
   EXPECT_EQ(load.value(), int64_t{kThreads} * (kThreads - 1) / 2);
 }
 

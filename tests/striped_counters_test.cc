@@ -2,11 +2,10 @@
 // when more threads than stripes share them.
 #include "striped_counters.h"
 
-#include <atomic>
 #include <thread>
-#include <vector>
 
 #include "gtest/gtest.h"
+#include "run_together.h"
 
 namespace smg {
 namespace internal {
@@ -41,19 +40,12 @@ void ExpectExactSumsFromMoreThreadsThanStripes(size_t max_threads) {
   constexpr int kThreads = StripedCounters<2>::kStripes + 4;
   constexpr int kAdds = 2000;
   StripedCounters<2> counters(max_threads);
-  std::atomic<int> ready{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      ready.fetch_add(1);
-      while (ready.load() < kThreads) std::this_thread::yield();
-      for (int i = 0; i < kAdds; ++i) {
-        counters.Add(0, 1);
-        counters.Add(1, static_cast<uint64_t>(t));
-      }
-    });
-  }
-  for (std::thread& th : threads) th.join();
+  testing_util::RunTogether(kThreads, [&](int t) {
+    for (int i = 0; i < kAdds; ++i) {
+      counters.Add(0, 1);
+      counters.Add(1, static_cast<uint64_t>(t));
+    }
+  });
   EXPECT_EQ(counters.Sum(0), uint64_t{kThreads} * kAdds);
   EXPECT_EQ(counters.Sum(1), uint64_t{kAdds} * (kThreads * (kThreads - 1) / 2));
 }
