@@ -52,6 +52,14 @@ mooncake="$shared/traces/mooncake/conversation_trace.jsonl"
     $replay --text "$out/sp.txt" --repeat 4 --runs 10 --prefault-heap --floor &
   done
   wait
+  # Target 3 as a paired measurement: one thread against two in 10
+  # interleaved rounds, with the median of the per-round speedups (single
+  # two-thread runs on this VM move by 2x between minutes).
+  for input in "--text $out/sp.txt" "--tokens $out/sp.tok"; do
+    /usr/bin/python3 bench/paired_rounds.py --tool "$replay" --rounds 10 \
+      --config="$input --repeat 4 --runs 3 --prefault-heap" \
+      --config="$input --repeat 4 --runs 3 --prefault-heap --threads 2"
+  done
   # Target 6: the Mooncake conversation trace 10 times under a budget, and
   # unbounded for comparison.
   $replay --mooncake "$mooncake" --repeat 10 --runs 3

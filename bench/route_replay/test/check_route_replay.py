@@ -9,6 +9,9 @@ every request replayed so far, so request i matches exactly its longest
 common prefix with any earlier request (page-aligned), whoever owns it: the
 total is computed here by brute force.
 
+Also runs bench/paired_rounds.py over two of those configurations and
+checks its report.
+
 usage: check_route_replay.py TOOL WORK_DIR
 """
 import json
@@ -148,6 +151,27 @@ def main():
     kv = run(tool, "--text", text_path, "--threads", "2", "--floor")
     if float(kv.get("line_transfer_ns", 0)) <= 0:
         fail(f"--threads 2 --floor: bad line_transfer_ns in {kv}")
+    # Interleaved rounds (bench/paired_rounds.py): one line per
+    # configuration, ordered figures, and a speedup per later configuration.
+    rounds = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "paired_rounds.py")
+    out = subprocess.run([sys.executable, rounds, "--tool", tool, "--rounds", "3",
+                          f"--config=--text {text_path}", f"--config=--text {text_path} --threads 2"],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        fail(f"paired_rounds.py: exit {out.returncode}: {out.stderr}")
+    # The fields before args="..." (whose value has spaces).
+    lines = [dict(f.split("=", 1) for f in line.split(" args=")[0].split()[1:])
+             for line in out.stdout.strip().splitlines()]
+    if len(lines) != 3 or lines[0].get("config") != "1" or lines[1].get("config") != "2" \
+            or lines[2].get("speedup") != "2_over_1":
+        fail(f"paired_rounds.py: unexpected report {out.stdout!r}")
+    for line in lines[:2]:
+        if not 0 < float(line["min"]) <= float(line["median"]) <= float(line["max"]):
+            fail(f"paired_rounds.py: bad figures in {out.stdout!r}")
+    failing = subprocess.run([sys.executable, rounds, "--tool", tool, "--rounds", "1", "--config=--no-such-flag"],
+                             capture_output=True, text=True)
+    if failing.returncode != 1 or "exit 2" not in failing.stderr:
+        fail(f"paired_rounds.py: a failing replay must fail the run: {failing.returncode} {failing.stderr!r}")
     # A budget: the tree is trimmed back after every request that exceeds it.
     budget = 20
     kv = run(tool, "--mooncake", moon_path, "--repeat", "3", "--budget", str(budget))
