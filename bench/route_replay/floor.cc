@@ -2,6 +2,7 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -46,6 +47,13 @@ FloorResult MeasureFloor(const RequestSet<Unit>& requests, const RequestSet<Unit
   floor.xxh3_ns_per_request = std::chrono::duration<double, std::nano>(Clock::now() - start).count() / count;
   g_sink = hashes;
   return floor;
+}
+
+void KeepFastest(FloorResult& best, const FloorResult& run) {
+  best.memcmp_ns_per_request = std::min(best.memcmp_ns_per_request, run.memcmp_ns_per_request);
+  best.xxh3_ns_per_request = std::min(best.xxh3_ns_per_request, run.xxh3_ns_per_request);
+  best.fault_ns_per_page = std::min(best.fault_ns_per_page, run.fault_ns_per_page);
+  best.line_transfer_ns = std::min(best.line_transfer_ns, run.line_transfer_ns);
 }
 
 namespace {

@@ -1,6 +1,7 @@
 // The floor a prompt router cannot beat: touching every byte of every prompt
-// once. The replay tool times it in the same run as the replay, so the ratio
-// of the two is meaningful on a noisy machine.
+// once; and what the machine charges any router, a fresh page and a cache
+// line moved between cores. The replay tool times them in the same run as
+// the replay, so the ratios are meaningful on a noisy machine.
 #ifndef SMGCORE_BENCH_ROUTE_REPLAY_FLOOR_H_
 #define SMGCORE_BENCH_ROUTE_REPLAY_FLOOR_H_
 
@@ -17,7 +18,19 @@ struct FloorResult {
   double memcmp_ns_per_request = 0;
   // Nanoseconds per request of hashing it with XXH3 (64-bit).
   double xxh3_ns_per_request = 0;
+  // What the machine charges whatever the tree does, filled in by the
+  // caller (MeasureFloor leaves them 0): a first-touch page fault, ns
+  // (FirstTouchNsPerPage), and with several replaying threads one cache
+  // line's move between two cores, ns (LineTransferNs).
+  double fault_ns_per_page = 0;
+  double line_transfer_ns = 0;
 };
+
+// KeepFastest()
+//
+// Lowers each figure of `best` to `run`'s where `run`'s is lower: the
+// floors of several runs are the fastest of each.
+void KeepFastest(FloorResult& best, const FloorResult& run);
 
 // MeasureFloor()
 //

@@ -136,10 +136,6 @@ std::string BaseName(const std::string& path) {
 struct RunResult {
   ReplayResult replay;
   std::optional<FloorResult> floor;
-  // With --floor: the machine's first-touch fault, ns per page, and (with
-  // several threads) one cache line's move between two cores, ns.
-  double fault_ns_per_page = 0;
-  double line_transfer_ns = 0;
   size_t tree_bytes = 0;
   size_t stored_units = 0;
   size_t nodes = 0;
@@ -147,7 +143,6 @@ struct RunResult {
   size_t evict_examined = 0;
   size_t handed_over_inserts = 0;
   size_t rss_growth = 0;
-  size_t minor_faults = 0;
 };
 
 // Pages the fault probe touches (4 MiB of 4 KiB pages): a tree's growth
@@ -171,8 +166,8 @@ RunResult RunOnce(const Flags& flags, const RequestSet<Unit>& requests, const Re
   (void)MeasureFloor(requests, requests, 1);
   if (copy != nullptr) {
     run.floor = MeasureFloor(requests, *copy, flags.replay.repeat);
-    run.fault_ns_per_page = FirstTouchNsPerPage(kFaultProbePages);
-    if (flags.replay.threads > 1) run.line_transfer_ns = LineTransferNs(kLineTransferRoundTrips);
+    run.floor->fault_ns_per_page = FirstTouchNsPerPage(kFaultProbePages);
+    if (flags.replay.threads > 1) run.floor->line_transfer_ns = LineTransferNs(kLineTransferRoundTrips);
   }
 
   smg::TreeOptions tree_options;
@@ -183,7 +178,6 @@ RunResult RunOnce(const Flags& flags, const RequestSet<Unit>& requests, const Re
   smg::RadixTree<Unit> tree(tree_options);
 
   run.replay = Replay(tree, requests, replay_options);
-  run.minor_faults = run.replay.minor_faults;
   const size_t rss_after = CurrentRssBytes();
   run.rss_growth = rss_after > run.replay.rss_at_start ? rss_after - run.replay.rss_at_start : 0;
   run.tree_bytes = tree.memory_bytes();
@@ -209,8 +203,6 @@ int Run(const Flags& flags, RequestSet<Unit> requests) {
   // The fastest of `runs` runs, each on a fresh tree; the floors are the
   // fastest of theirs too.
   RunResult best;
-  double fault_ns_per_page = 0;  // the fastest probes of any run
-  double line_transfer_ns = 0;
   for (size_t i = 0; i < flags.runs; ++i) {
     RunResult run = RunOnce(flags, requests, copy.has_value() ? &*copy : nullptr, replay_options);
     if (i == 0 || run.replay.seconds < best.replay.seconds) {
@@ -220,13 +212,7 @@ int Run(const Flags& flags, RequestSet<Unit> requests) {
     }
     if (run.floor.has_value()) {
       if (!best.floor.has_value()) best.floor = run.floor;
-      best.floor->memcmp_ns_per_request =
-          std::min(best.floor->memcmp_ns_per_request, run.floor->memcmp_ns_per_request);
-      best.floor->xxh3_ns_per_request = std::min(best.floor->xxh3_ns_per_request, run.floor->xxh3_ns_per_request);
-      fault_ns_per_page = fault_ns_per_page == 0 ? run.fault_ns_per_page
-                                                 : std::min(fault_ns_per_page, run.fault_ns_per_page);
-      line_transfer_ns = line_transfer_ns == 0 ? run.line_transfer_ns
-                                               : std::min(line_transfer_ns, run.line_transfer_ns);
+      KeepFastest(*best.floor, *run.floor);
     }
   }
 
@@ -241,7 +227,7 @@ int Run(const Flags& flags, RequestSet<Unit> requests) {
       static_cast<double>(r.requests) / r.seconds, r.matched_units, best.tree_bytes, PeakRssBytes(),
       best.stored_units,
       best.stored_units == 0 ? 0.0 : static_cast<double>(best.tree_bytes) / static_cast<double>(best.stored_units),
-      best.nodes, best.rss_growth, best.minor_faults, flags.prefault_heap ? 1 : 0);
+      best.nodes, best.rss_growth, r.minor_faults, flags.prefault_heap ? 1 : 0);
   if (flags.replay.threads > 1) {
     // Inserts a thread found the tree's lock taken for and handed to the
     // holder (RadixTree::handed_over_inserts_total).
@@ -256,17 +242,19 @@ int Run(const Flags& flags, RequestSet<Unit> requests) {
                           evict_ns / ns_per_request, r.peak_stored_units, r.peak_tree_bytes);
   }
   if (best.floor.has_value()) {
+    const FloorResult& floor = *best.floor;
     absl::StrAppendFormat(&line,
                           " memcmp_ns_per_request=%.1f xxh3_ns_per_request=%.1f replay_over_memcmp=%.2f "
                           "replay_over_xxh3=%.2f",
-                          best.floor->memcmp_ns_per_request, best.floor->xxh3_ns_per_request,
-                          ns_per_request / best.floor->memcmp_ns_per_request,
-                          ns_per_request / best.floor->xxh3_ns_per_request);
+                          floor.memcmp_ns_per_request, floor.xxh3_ns_per_request,
+                          ns_per_request / floor.memcmp_ns_per_request, ns_per_request / floor.xxh3_ns_per_request);
     // The reported run's faults at the probe's price: how much of a
     // fresh-heap replay is the kernel's, not the tree's.
-    const double fault_ns = static_cast<double>(best.minor_faults) * fault_ns_per_page / static_cast<double>(r.requests);
-    absl::StrAppendFormat(&line, " fault_ns_per_page=%.1f fault_ns_per_request=%.1f", fault_ns_per_page, fault_ns);
-    if (flags.replay.threads > 1) absl::StrAppendFormat(&line, " line_transfer_ns=%.1f", line_transfer_ns);
+    const double fault_ns =
+        static_cast<double>(r.minor_faults) * floor.fault_ns_per_page / static_cast<double>(r.requests);
+    absl::StrAppendFormat(&line, " fault_ns_per_page=%.1f fault_ns_per_request=%.1f", floor.fault_ns_per_page,
+                          fault_ns);
+    if (flags.replay.threads > 1) absl::StrAppendFormat(&line, " line_transfer_ns=%.1f", floor.line_transfer_ns);
   }
   std::printf("%s\n", line.c_str());
   return 0;
