@@ -8,7 +8,8 @@
 #      language's runtime (Python, Rust, Go). Sanitizer runtimes cannot be
 #      preloaded reliably into those interpreters and toolchains, so they
 #      run against the optimized build; the C ABI's bad-input test is what
-#      runs under the sanitizers.
+#      runs under the sanitizers. Also the tests labelled `bench` (the
+#      route-replay tool's smoke test): the asan build has no bench programs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,4 +22,4 @@ ctest --preset asan -j"$jobs" -LE hosts
 
 cmake --preset release
 cmake --build --preset release -j"$jobs"
-ctest --preset release -j"$jobs" -L hosts --no-tests=ignore
+ctest --preset release -j"$jobs" -L 'hosts|bench' --no-tests=ignore
