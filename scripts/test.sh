@@ -8,8 +8,7 @@
 #      language's runtime (Python, Rust, Go). Sanitizer runtimes cannot be
 #      preloaded reliably into those interpreters and toolchains, so they
 #      run against the optimized build; the C ABI's bad-input test is what
-#      runs under the sanitizers. Also the tests labelled `bench` (the
-#      route-replay tool's smoke test): the asan build has no bench programs.
+#      runs under the sanitizers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,4 +21,4 @@ ctest --preset asan -j"$jobs" -LE hosts
 
 cmake --preset release
 cmake --build --preset release -j"$jobs"
-ctest --preset release -j"$jobs" -L 'hosts|bench' --no-tests=ignore
+ctest --preset release -j"$jobs" -L hosts --no-tests=ignore
