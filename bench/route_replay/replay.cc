@@ -68,12 +68,17 @@ ReplayResult Replay(smg::RadixTree<Unit>& tree, const RequestSet<Unit>& requests
   Clock::time_point start;
   size_t faults_at_start = 0;
   size_t rss_at_start = 0;
-  if (threads == 1) {
-    // The calling thread replays: nothing to start together.
-    if (options.prefault_bytes > 0) PrefaultHeap(options.prefault_bytes);
+  // The common start, after any prefaulting: what the replay is timed and
+  // its faults and RSS growth are counted from.
+  auto mark_start = [&] {
     faults_at_start = MinorFaults();
     rss_at_start = CurrentRssBytes();
     start = Clock::now();
+  };
+  if (threads == 1) {
+    // The calling thread replays: nothing to start together.
+    if (options.prefault_bytes > 0) PrefaultHeap(options.prefault_bytes);
+    mark_start();
     tallies[0] = ReplayShare(tree, requests, effective, 0);
   } else {
     std::atomic<size_t> ready{0};
@@ -90,9 +95,7 @@ ReplayResult Replay(smg::RadixTree<Unit>& tree, const RequestSet<Unit>& requests
     }
     // Every thread is waiting on `go`: they start together.
     while (ready.load(std::memory_order_acquire) < threads) std::this_thread::yield();
-    faults_at_start = MinorFaults();
-    rss_at_start = CurrentRssBytes();
-    start = Clock::now();
+    mark_start();
     go.store(true, std::memory_order_release);
     for (std::thread& th : pool) th.join();
   }
