@@ -16,6 +16,13 @@ using Clock = std::chrono::steady_clock;
 // Keeps results alive so the compiler cannot drop the work.
 volatile uint64_t g_sink = 0;
 
+// Spins until `word` holds `want`, yielding every so often.
+void AwaitValue(const std::atomic<uint64_t>& word, uint64_t want) {
+  for (uint32_t spins = 1; word.load(std::memory_order_acquire) != want; ++spins) {
+    if (spins % 4096 == 0) std::this_thread::yield();
+  }
+}
+
 }  // namespace
 
 template <typename Unit>
@@ -55,17 +62,6 @@ void KeepFastest(FloorResult& best, const FloorResult& run) {
   best.fault_ns_per_page = std::min(best.fault_ns_per_page, run.fault_ns_per_page);
   best.line_transfer_ns = std::min(best.line_transfer_ns, run.line_transfer_ns);
 }
-
-namespace {
-
-// Spins until `word` holds `want`, yielding every so often.
-void AwaitValue(const std::atomic<uint64_t>& word, uint64_t want) {
-  for (uint32_t spins = 1; word.load(std::memory_order_acquire) != want; ++spins) {
-    if (spins % 4096 == 0) std::this_thread::yield();
-  }
-}
-
-}  // namespace
 
 double LineTransferNs(size_t round_trips) {
   if (round_trips == 0) return 0;

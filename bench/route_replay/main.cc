@@ -142,7 +142,6 @@ struct RunResult {
   size_t evicted_units = 0;
   size_t evict_examined = 0;
   size_t handed_over_inserts = 0;
-  size_t rss_growth = 0;
 };
 
 // Pages the fault probe touches (4 MiB of 4 KiB pages): a tree's growth
@@ -178,8 +177,6 @@ RunResult RunOnce(const Flags& flags, const RequestSet<Unit>& requests, const Re
   smg::RadixTree<Unit> tree(tree_options);
 
   run.replay = Replay(tree, requests, replay_options);
-  const size_t rss_after = CurrentRssBytes();
-  run.rss_growth = rss_after > run.replay.rss_at_start ? rss_after - run.replay.rss_at_start : 0;
   run.tree_bytes = tree.memory_bytes();
   run.stored_units = tree.stored_units();
   run.nodes = tree.node_count();
@@ -227,7 +224,7 @@ int Run(const Flags& flags, RequestSet<Unit> requests) {
       static_cast<double>(r.requests) / r.seconds, r.matched_units, best.tree_bytes, PeakRssBytes(),
       best.stored_units,
       best.stored_units == 0 ? 0.0 : static_cast<double>(best.tree_bytes) / static_cast<double>(best.stored_units),
-      best.nodes, best.rss_growth, r.minor_faults, flags.prefault_heap ? 1 : 0);
+      best.nodes, r.rss_growth_bytes, r.minor_faults, flags.prefault_heap ? 1 : 0);
   if (flags.replay.threads > 1) {
     // Inserts a thread found the tree's lock taken for and handed to the
     // holder (RadixTree::handed_over_inserts_total).

@@ -32,9 +32,10 @@ void PrefaultHeap(size_t bytes);
 // What the kernel charges for a fresh page on this machine: maps `pages`
 // anonymous 4 KiB pages (no transparent huge pages), writes one byte to
 // each (one minor fault per page), and returns the nanoseconds per page;
-// the fastest of three tries. 0 if the mapping fails. A replay on a fresh heap pays this once per page the tree
-// grows by; on a virtual machine it can be tens of times a bare-metal
-// fault's cost, and so most of a fresh-heap replay.
+// the fastest of three tries; 0 if the mapping fails. A replay on a fresh
+// heap pays this once per page the tree grows by; on a virtual machine it
+// can be tens of times a bare-metal fault's cost, and so most of a
+// fresh-heap replay.
 double FirstTouchNsPerPage(size_t pages);
 
 // CurrentRssBytes()

@@ -101,12 +101,13 @@ ReplayResult Replay(smg::RadixTree<Unit>& tree, const RequestSet<Unit>& requests
   }
   const Clock::time_point end = Clock::now();
   const size_t faults_at_end = MinorFaults();
+  const size_t rss_at_end = CurrentRssBytes();
 
   ReplayResult result;
   result.seconds = SecondsBetween(start, end);
   result.requests = requests.size() * effective.repeat;
   result.minor_faults = faults_at_end - faults_at_start;
-  result.rss_at_start = rss_at_start;
+  result.rss_growth_bytes = rss_at_end > rss_at_start ? rss_at_end - rss_at_start : 0;
   for (const ThreadTally& tally : tallies) {
     result.matched_units += tally.matched_units;
     result.evict_seconds += tally.evict_seconds;

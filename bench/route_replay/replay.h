@@ -57,10 +57,10 @@ struct ReplayResult {
   size_t peak_tree_bytes = 0;
   size_t peak_stored_units = 0;
   // Over the timed replay, not counting the threads' prefaulting before the
-  // common start: the process's minor page faults, and its resident set at
-  // the start (/proc/self/statm), from which the caller takes the growth.
+  // common start: the process's minor page faults, and the growth of its
+  // resident set (/proc/self/statm; 0 if it shrank).
   size_t minor_faults = 0;
-  size_t rss_at_start = 0;
+  size_t rss_growth_bytes = 0;
 };
 
 // Replay()
